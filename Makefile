@@ -1,0 +1,122 @@
+# layerdiff — build, test, bench, demo, install.
+# `make deps` installs the Debian packages; `make check` runs every test suite.
+
+BUILD ?= build
+BIN ?= layerdiff
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+
+CC ?= cc
+PKGS = libprotobuf-c libcjson openblas ncursesw libzip
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+WARN = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wshadow -Wstrict-prototypes
+ALL_CFLAGS = -std=gnu11 $(WARN) -fopenmp -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) \
+             -DLD_VERSION='"$(VERSION)"' $(CFLAGS)
+LDLIBS = $(PKG_LIBS) -lpng -ljpeg -lm -fopenmp
+
+SRC := $(sort $(wildcard src/*.c))
+GEN_C = $(BUILD)/gen/onnx.pb-c.c
+GEN_H = $(BUILD)/gen/onnx.pb-c.h
+OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC)) $(BUILD)/obj/onnx.pb-c.o
+LIBOBJ := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
+ASAN_OBJ := $(patsubst $(BUILD)/obj/%,$(BUILD)/asan/%,$(OBJ))
+ASAN_LIBOBJ := $(filter-out $(BUILD)/asan/main.o,$(ASAN_OBJ))
+ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRC))
+
+.PHONY: all deps check check-unit check-conformance check-asan check-e2e check-docs bench demo \
+        install uninstall clean lint-man
+
+all: $(BIN)
+
+$(BIN): $(OBJ)
+	$(CC) -o $@ $(OBJ) $(LDLIBS)
+
+$(BIN)-asan: $(ASAN_OBJ)
+	$(CC) $(ASAN_FLAGS) -o $@ $(ASAN_OBJ) $(LDLIBS)
+
+# The ONNX C bindings are generated from Debian's onnx.proto, never committed.
+$(GEN_C) $(GEN_H) &: /usr/include/onnx/onnx.proto
+	@mkdir -p $(BUILD)/gen
+	cp /usr/include/onnx/onnx.proto $(BUILD)/gen/onnx.proto
+	cd $(BUILD)/gen && protoc-c --c_out=. onnx.proto
+
+$(BUILD)/obj/onnx.pb-c.o: $(GEN_C)
+	@mkdir -p $(BUILD)/obj
+	$(CC) -std=gnu11 -O2 -g -I$(BUILD)/gen $(PKG_CFLAGS) -c -o $@ $<
+$(BUILD)/asan/onnx.pb-c.o: $(GEN_C)
+	@mkdir -p $(BUILD)/asan
+	$(CC) -std=gnu11 -O1 -g $(ASAN_FLAGS) -I$(BUILD)/gen $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: src/%.c $(GEN_H) $(wildcard include/*.h) $(wildcard src/*.h)
+	@mkdir -p $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/asan/%.o: src/%.c $(GEN_H) $(wildcard include/*.h) $(wildcard src/*.h)
+	@mkdir -p $(BUILD)/asan
+	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIBOBJ) $(LDLIBS) -lcmocka
+$(BUILD)/tests-asan/%: tests/unit/%.c $(ASAN_LIBOBJ)
+	@mkdir -p $(BUILD)/tests-asan
+	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -Isrc -o $@ $< $(ASAN_LIBOBJ) $(LDLIBS) -lcmocka
+
+deps:
+	@bash tools/deps.sh
+
+# The whole test run: unit, conformance, end-to-end, docs, sanitizers. The last line is the
+# total "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory layerdiff layerdiff-asan $(UNIT_BIN) $(UNIT_ASAN)
+	@bash tests/run_all.sh
+
+check-unit: $(UNIT_BIN)
+	@bash tests/run_all.sh unit
+check-conformance: layerdiff
+	@bash tests/run_all.sh conformance
+check-e2e: layerdiff
+	@bash tests/run_all.sh e2e
+check-asan: layerdiff-asan $(UNIT_ASAN)
+	@bash tests/run_all.sh asan
+
+bench: deps layerdiff
+	@bash tools/bench.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory layerdiff
+	@bash tools/demo.sh
+
+lint-man:
+	mandoc -T lint -W warning man/*.[1-9]
+
+install: layerdiff
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 layerdiff $(DESTDIR)$(BINDIR)/layerdiff
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	if ls man/*.5 >/dev/null 2>&1; then install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/layerdiff
+	for f in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$f); done
+	for f in man/*.5; do [ -e "$$f" ] && rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$f); done; true
+
+clean:
+	rm -rf build layerdiff layerdiff-asan
+
+$(BUILD)/conformance: tests/tools/conformance.c $(LIBOBJ)
+	@mkdir -p build
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+$(BUILD)/conformance-asan: tests/tools/conformance.c $(ASAN_LIBOBJ)
+	@mkdir -p build
+	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBOBJ) $(LDLIBS)

@@ -1,0 +1,81 @@
+/*
+** common.c — error message buffer, logging, checked allocation, thread count, clock.
+*/
+#include "ld_common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static _Thread_local char err_buf[4096];
+
+ld_status ld_error(ld_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err_buf, sizeof err_buf, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+ld_status ld_err_prefix(ld_status st, const char *fmt, ...) {
+    char pre[1024], old[sizeof err_buf - 1100];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    snprintf(old, sizeof old, "%s", err_buf);
+    snprintf(err_buf, sizeof err_buf, "%.1000s: %s", pre, old);
+    return st;
+}
+
+const char *ld_err_msg(void) { return err_buf[0] ? err_buf : "unknown error"; }
+void ld_err_clear(void) { err_buf[0] = 0; }
+
+int ld_verbose = 0;
+
+void ld_log(int level, const char *fmt, ...) {
+    if (level > ld_verbose) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("layerdiff: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int ld_nthreads = 1;
+
+void ld_threads_set(int n) {
+    if (n < 1) n = 1;
+    ld_nthreads = n;
+    openblas_set_num_threads(n);
+#ifdef _OPENMP
+    omp_set_num_threads(n);
+#endif
+}
+
+void *ld_malloc(size_t n) { return malloc(n ? n : 1); }
+void *ld_calloc(size_t n, size_t sz) { return calloc(n ? n : 1, sz ? sz : 1); }
+void *ld_realloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
+
+char *ld_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+char *ld_strndup(const char *s, size_t n) {
+    char *p = malloc(n + 1);
+    if (!p) return NULL;
+    if (n) memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+double ld_now_sec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}

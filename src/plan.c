@@ -1,0 +1,263 @@
+/*
+** plan.c — from a loaded graph to a runnable one: topological order, a kernel per node,
+** constant folding, last-use indices for freeing, and static dtype/shape inference.
+*/
+#include "ld_exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+ld_status ld_node_infer(const ld_node *node, ld_tensor **inputs, ld_tensor **outputs);
+
+typedef ld_status (*graph_fn)(ld_graph *g);
+
+/* Apply fn to every subgraph held in node attributes. */
+static ld_status each_subgraph(ld_graph *g, graph_fn fn) {
+    for (int i = 0; i < g->nnodes; i++) {
+        ld_node *n = &g->nodes[i];
+        for (int a = 0; a < n->nattr; a++) {
+            if (n->attrs[a].g) LD_TRY(fn(n->attrs[a].g));
+            for (int k = 0; n->attrs[a].type == LD_ATTR_GRAPHS && k < n->attrs[a].n; k++)
+                LD_TRY(fn(n->attrs[a].graphs[k]));
+        }
+    }
+    return LD_OK;
+}
+
+/* ---- topological order (Kahn, stable: ready nodes in file order) ---- */
+
+ld_status ld_graph_toposort(ld_graph *g) {
+    int n = g->nnodes;
+    int *indeg = calloc(n + 1, sizeof(int)), *order = calloc(n + 1, sizeof(int));
+    int *cons_start = calloc(n + 2, sizeof(int)), *cons = NULL, *heap = calloc(n + 1, sizeof(int));
+    bool *done = calloc(n + 1, sizeof(bool));
+    ld_status st = LD_OK;
+    if (!indeg || !order || !cons_start || !heap || !done) { st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    /* edges producer -> consumer, counted per input occurrence */
+    int nedges = 0;
+    for (int i = 0; i < n; i++) {
+        ld_node *nd = &g->nodes[i];
+        for (int k = 0; k < nd->nin + nd->nimplicit; k++) {
+            int v = k < nd->nin ? nd->in[k] : nd->implicit[k - nd->nin];
+            if (v < 0 || g->values[v].producer < 0) continue;
+            cons_start[g->values[v].producer + 1]++;
+            indeg[i]++;
+            nedges++;
+        }
+    }
+    for (int i = 0; i < n; i++) cons_start[i + 1] += cons_start[i];
+    cons = calloc(nedges + 1, sizeof(int));
+    int *fill = calloc(n + 1, sizeof(int));
+    if (!cons || !fill) { free(fill); st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    for (int i = 0; i < n; i++) {
+        ld_node *nd = &g->nodes[i];
+        for (int k = 0; k < nd->nin + nd->nimplicit; k++) {
+            int v = k < nd->nin ? nd->in[k] : nd->implicit[k - nd->nin];
+            if (v < 0 || g->values[v].producer < 0) continue;
+            int p = g->values[v].producer;
+            cons[cons_start[p] + fill[p]++] = i;
+        }
+    }
+    free(fill);
+    /* min-heap of ready node indices keeps file order among ready nodes */
+    int hn = 0, no = 0;
+#define HPUSH(x) do { int c = hn++; heap[c] = (x); \
+        while (c && heap[(c - 1) / 2] > heap[c]) { int t = heap[c]; heap[c] = heap[(c-1)/2]; heap[(c-1)/2] = t; c = (c-1)/2; } } while (0)
+    for (int i = 0; i < n; i++) if (!indeg[i]) HPUSH(i);
+    while (hn) {
+        int x = heap[0];
+        heap[0] = heap[--hn];
+        for (int c = 0;;) {
+            int l = 2 * c + 1, r = l + 1, m = c;
+            if (l < hn && heap[l] < heap[m]) m = l;
+            if (r < hn && heap[r] < heap[m]) m = r;
+            if (m == c) break;
+            int t = heap[c]; heap[c] = heap[m]; heap[m] = t; c = m;
+        }
+        order[no++] = x;
+        done[x] = true;
+        for (int e = cons_start[x]; e < cons_start[x + 1]; e++)
+            if (--indeg[cons[e]] == 0) HPUSH(cons[e]);
+    }
+#undef HPUSH
+    if (no < n) {
+        for (int i = 0; i < n; i++)
+            if (!done[i]) {
+                st = ld_error(LD_ERR_DATA, "graph has a cycle through node '%s' (%s)",
+                              g->nodes[i].name, g->nodes[i].op_type);
+                break;
+            }
+        goto out;
+    }
+    ld_node *sorted = malloc(sizeof(ld_node) * (n + 1));
+    if (!sorted) { st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    for (int i = 0; i < n; i++) sorted[i] = g->nodes[order[i]];
+    free(g->nodes);
+    g->nodes = sorted;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < g->nodes[i].nout; k++)
+            if (g->nodes[i].out[k] >= 0) g->values[g->nodes[i].out[k]].producer = i;
+    st = each_subgraph(g, ld_graph_toposort);
+out:
+    free(indeg); free(order); free(cons_start); free(cons); free(heap); free(done);
+    return st;
+}
+
+/* ---- kernels ---- */
+
+static bool lenient_bind;
+
+ld_status ld_graph_bind_kernels(ld_graph *g) {
+    for (int i = 0; i < g->nnodes; i++) {
+        ld_node *n = &g->nodes[i];
+        int64_t opset = ld_model_opset(g->model, n->domain);
+        n->opset = (int)opset;
+        n->op = NULL;
+        if (!opset) {
+            if (lenient_bind) continue;
+            return ld_error(LD_ERR_UNSUPPORTED, "node '%s' (%s): the model imports no opset for domain '%s'",
+                            n->name, n->op_type, n->domain[0] ? n->domain : "ai.onnx");
+        }
+        n->op = ld_op_find(n->domain, n->op_type, opset);
+        if (!n->op && !lenient_bind) {
+            if (ld_op_known(n->domain, n->op_type))
+                return ld_error(LD_ERR_UNSUPPORTED, "node '%s' (%s-%d): unsupported operator version",
+                                n->name, n->op_type, n->opset);
+            return ld_error(LD_ERR_UNSUPPORTED, "node '%s' (%s%s%s-%d): unsupported operator", n->name,
+                            n->domain, n->domain[0] ? "." : "", n->op_type, n->opset);
+        }
+    }
+    return each_subgraph(g, ld_graph_bind_kernels);
+}
+
+void ld_plan_set_lenient(bool on) { lenient_bind = on; }
+
+/* ---- constant folding ---- */
+
+static bool node_is_constant(const ld_graph *g, const ld_node *n) {
+    if (!n->op || (n->op->flags & (LD_OPF_NOFOLD | LD_OPF_SUBGRAPH)) || n->nimplicit) return false;
+    for (int k = 0; k < n->nin; k++) {
+        int v = n->in[k];
+        if (v >= 0 && !g->values[v].const_val) return false;
+    }
+    return true;
+}
+
+ld_status ld_graph_fold_constants(ld_graph *g) {
+    for (int i = 0; i < g->nnodes; i++) {
+        ld_node *n = &g->nodes[i];
+        if (!node_is_constant(g, n)) continue;
+        ld_tensor *ins[64], *outs[64];
+        if (n->nin > 64 || n->nout > 64) continue;
+        for (int k = 0; k < n->nin; k++) ins[k] = n->in[k] >= 0 ? g->values[n->in[k]].const_val : NULL;
+        ld_status st = LD_OK;
+        for (int k = 0; k < n->nout; k++) {
+            outs[k] = n->out[k] >= 0 ? calloc(1, sizeof(ld_tensor)) : NULL;
+            if (n->out[k] >= 0 && !outs[k]) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        }
+        if (st == LD_OK) st = ld_node_run(NULL, n, ins, outs);
+        if (st != LD_OK) {
+            for (int k = 0; k < n->nout; k++) ld_tensor_free(outs[k]);
+            return ld_err_prefix(st, "node '%s' (%s-%d)", n->name, n->op_type, n->op->since);
+        }
+        for (int k = 0; k < n->nout; k++)
+            if (outs[k]) g->values[n->out[k]].const_val = outs[k];
+        n->folded = true;
+    }
+    return each_subgraph(g, ld_graph_fold_constants);
+}
+
+/* ---- last use ---- */
+
+static ld_status last_use_graph(ld_graph *g) {
+    for (int v = 0; v < g->nvalues; v++) g->values[v].last_use = -1;
+    for (int i = 0; i < g->nnodes; i++) {
+        ld_node *n = &g->nodes[i];
+        if (n->folded) continue;
+        for (int k = 0; k < n->nin; k++) if (n->in[k] >= 0) g->values[n->in[k]].last_use = i;
+        for (int k = 0; k < n->nimplicit; k++) g->values[n->implicit[k]].last_use = i;
+    }
+    return each_subgraph(g, last_use_graph);
+}
+
+void ld_graph_compute_last_use(ld_graph *g) { (void)last_use_graph(g); }
+
+/* ---- static shape inference ---- */
+
+#define INFER_FOLD_MAX 65536   /* run kernels on known data up to this many output elements */
+
+ld_status ld_graph_infer_shapes(ld_graph *g, ld_tensor **inputs, int64_t default_dim) {
+    for (int v = 0; v < g->nvalues; v++) {
+        ld_value *val = &g->values[v];
+        ld_tensor_clear(&val->info);
+        val->info_known = false;
+        if (val->const_val) {
+            val->info = *val->const_val;
+            val->info.owns = false;
+            val->info.seq = NULL;
+            val->info.seq_len = 0;
+            val->info_known = true;
+        }
+    }
+    for (int i = 0; i < g->ninputs; i++) {
+        ld_value *val = &g->values[g->inputs[i]];
+        if (inputs && inputs[i]) {
+            val->info = *inputs[i];
+            val->info.owns = false;
+            val->info.seq = NULL;
+            val->info.seq_len = 0;
+            val->info_known = true;
+        } else if (val->has_decl && val->decl_kind == LD_KIND_TENSOR && val->decl_ndim >= 0) {
+            int64_t dims[LD_MAX_DIMS];
+            for (int d = 0; d < val->decl_ndim; d++)
+                dims[d] = val->decl_dims[d] >= 0 ? val->decl_dims[d] : default_dim;
+            ld_tensor_set_shape(&val->info, val->decl_dtype, val->decl_ndim, dims);
+            val->info.data = NULL;
+            val->info_known = true;
+        }
+    }
+    for (int i = 0; i < g->nnodes; i++) {
+        ld_node *n = &g->nodes[i];
+        if (n->folded || !n->op || n->nin > 64 || n->nout > 64) continue;
+        ld_tensor *ins[64], outs_t[64], *outs[64];
+        bool known = true, all_data = true;
+        int64_t in_elems = 0;
+        for (int k = 0; k < n->nin; k++) {
+            int v = n->in[k];
+            ins[k] = NULL;
+            if (v < 0) continue;
+            if (!g->values[v].info_known || g->values[v].info.kind != LD_KIND_TENSOR) { known = false; break; }
+            ins[k] = &g->values[v].info;
+            if (!ins[k]->data) all_data = false;
+            in_elems += ins[k]->numel;
+        }
+        if (!known || n->nimplicit) continue;
+        memset(outs_t, 0, sizeof outs_t);
+        for (int k = 0; k < n->nout; k++) outs[k] = n->out[k] >= 0 ? &outs_t[k] : NULL;
+        ld_status st;
+        bool cheap = in_elems <= INFER_FOLD_MAX && !(n->op->flags & (LD_OPF_NOFOLD | LD_OPF_SUBGRAPH));
+        if (cheap && (all_data || (n->op->flags & LD_OPF_SHAPE_ONLY))) {
+            st = ld_node_run(NULL, n, ins, outs);
+            for (int k = 0; st == LD_OK && k < n->nout; k++)   /* keep only small results' data */
+                if (outs[k] && outs[k]->numel > INFER_FOLD_MAX && outs[k]->owns) {
+                    free(outs[k]->data);
+                    outs[k]->data = NULL;
+                    outs[k]->owns = false;
+                }
+        } else {
+            st = ld_node_infer(n, ins, outs);
+        }
+        if (st == LD_DYNAMIC) { for (int k = 0; k < n->nout; k++) ld_tensor_clear(&outs_t[k]); continue; }
+        if (st != LD_OK) {
+            for (int k = 0; k < n->nout; k++) ld_tensor_clear(&outs_t[k]);
+            return ld_err_prefix(st, "node '%s' (%s-%d)", n->name, n->op_type, n->op->since);
+        }
+        for (int k = 0; k < n->nout; k++) {
+            if (!outs[k]) continue;
+            ld_value *val = &g->values[n->out[k]];
+            val->info = outs_t[k];
+            val->info_known = outs_t[k].kind == LD_KIND_TENSOR;
+        }
+    }
+    return LD_OK;
+}
