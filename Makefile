@@ -39,11 +39,17 @@ UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRC))
 
 all: $(BIN)
 
-$(BIN): $(OBJ)
-	$(CC) -o $@ $(OBJ) $(LDLIBS)
+# The library archive lets each test binary link only the objects it uses.
+$(BUILD)/libld.a: $(LIBOBJ)
+	rm -f $@ && ar rcs $@ $(LIBOBJ)
+$(BUILD)/libld-asan.a: $(ASAN_LIBOBJ)
+	rm -f $@ && ar rcs $@ $(ASAN_LIBOBJ)
 
-$(BIN)-asan: $(ASAN_OBJ)
-	$(CC) $(ASAN_FLAGS) -o $@ $(ASAN_OBJ) $(LDLIBS)
+$(BIN): $(BUILD)/obj/main.o $(BUILD)/libld.a
+	$(CC) -o $@ $(BUILD)/obj/main.o $(BUILD)/libld.a $(LDLIBS)
+
+$(BIN)-asan: $(BUILD)/asan/main.o $(BUILD)/libld-asan.a
+	$(CC) $(ASAN_FLAGS) -o $@ $(BUILD)/asan/main.o $(BUILD)/libld-asan.a $(LDLIBS)
 
 # The ONNX C bindings are generated from Debian's onnx.proto, never committed.
 $(GEN_C) $(GEN_H) &: /usr/include/onnx/onnx.proto
@@ -65,12 +71,12 @@ $(BUILD)/asan/%.o: src/%.c $(GEN_H) $(wildcard include/*.h) $(wildcard src/*.h)
 	@mkdir -p $(BUILD)/asan
 	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libld.a
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIBOBJ) $(LDLIBS) -lcmocka
-$(BUILD)/tests-asan/%: tests/unit/%.c $(ASAN_LIBOBJ)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libld.a $(LDLIBS) -lcmocka
+$(BUILD)/tests-asan/%: tests/unit/%.c $(BUILD)/libld-asan.a
 	@mkdir -p $(BUILD)/tests-asan
-	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -Isrc -o $@ $< $(ASAN_LIBOBJ) $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -Isrc -o $@ $< $(BUILD)/libld-asan.a $(LDLIBS) -lcmocka
 
 deps:
 	@bash tools/deps.sh
@@ -78,16 +84,17 @@ deps:
 # The whole test run: unit, conformance, end-to-end, docs, sanitizers. The last line is the
 # total "N passed, N failed".
 check: deps
-	@$(MAKE) --no-print-directory layerdiff layerdiff-asan $(UNIT_BIN) $(UNIT_ASAN)
+	@$(MAKE) --no-print-directory layerdiff layerdiff-asan $(UNIT_BIN) $(UNIT_ASAN) \
+		$(BUILD)/conformance $(BUILD)/conformance-asan
 	@bash tests/run_all.sh
 
 check-unit: $(UNIT_BIN)
 	@bash tests/run_all.sh unit
-check-conformance: layerdiff
+check-conformance: layerdiff $(BUILD)/conformance
 	@bash tests/run_all.sh conformance
 check-e2e: layerdiff
 	@bash tests/run_all.sh e2e
-check-asan: layerdiff-asan $(UNIT_ASAN)
+check-asan: layerdiff-asan $(UNIT_ASAN) $(BUILD)/conformance-asan
 	@bash tests/run_all.sh asan
 
 bench: deps layerdiff

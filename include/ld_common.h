@@ -32,6 +32,8 @@ typedef enum ld_status {
 ld_status ld_error(ld_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Put "prefix: " in front of the current error message. Returns st unchanged. */
 ld_status ld_err_prefix(ld_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefix with "path: " unless the message already starts with it. */
+ld_status ld_err_prefix_path(ld_status st, const char *path);
 const char *ld_err_msg(void);
 void ld_err_clear(void);
 
@@ -58,5 +60,8 @@ char *ld_strndup(const char *s, size_t n);
 #define LD_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 double ld_now_sec(void);   /* monotonic clock */
+
+/* Read a whole file (NUL-terminated copy for convenience); LD_ERR_NOINPUT if missing. */
+ld_status ld_file_read(const char *path, uint8_t **buf, size_t *len);
 
 #endif

@@ -107,11 +107,17 @@ typedef struct ld_model {
     ld_graph *graph;
     ld_mapping *maps;        /* mmap'ed external data files */
     int nmaps;
+    bool lenient;            /* loaded with LD_LOAD_LENIENT: nodes without a kernel have op NULL */
 } ld_model;
+
+enum {
+    LD_LOAD_LENIENT = 1u << 0,   /* keep going past unsupported nodes (for inspect) */
+};
 
 /* Load and plan a model: parse, build the graph, resolve outer names, topologically sort,
  * pick a kernel per node, fold constant subgraphs. On error the message names the node. */
 ld_status ld_model_load(const char *path, ld_model **out);
+ld_status ld_model_load_ex(const char *path, unsigned flags, ld_model **out);
 /* Same, from memory (path is used for messages and external data). */
 ld_status ld_model_load_buffer(const uint8_t *buf, size_t len, const char *path, ld_model **out);
 void ld_model_free(ld_model *m);

@@ -79,3 +79,9 @@ double ld_now_sec(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+ld_status ld_err_prefix_path(ld_status st, const char *path) {
+    size_t n = strlen(path);
+    if (!strncmp(err_buf, path, n) && err_buf[n] == ':') return st;
+    return ld_err_prefix(st, "%s", path);
+}

@@ -365,7 +365,8 @@ static ld_status plan_graph(ld_graph *g) {
     return LD_OK;
 }
 
-ld_status ld_model_load_buffer(const uint8_t *buf, size_t len, const char *path, ld_model **out) {
+static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, unsigned flags,
+                             ld_model **out) {
     *out = NULL;
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
     if (!mp) return ld_error(LD_ERR_DATA, "not a valid ONNX model (protobuf parse failed: truncated or corrupt)");
@@ -373,6 +374,7 @@ ld_status ld_model_load_buffer(const uint8_t *buf, size_t len, const char *path,
     ld_model *m = calloc(1, sizeof *m);
     if (!m) { onnx__model_proto__free_unpacked(mp, NULL); return ld_error(LD_ERR_NOMEM, "out of memory"); }
     m->path = ld_strdup(path);
+    m->lenient = (flags & LD_LOAD_LENIENT) != 0;
     const char *slash = strrchr(path, '/');
     m->dir = slash ? ld_strndup(path, slash - path) : ld_strdup(".");
     m->ir_version = mp->has_ir_version ? mp->ir_version : 0;
@@ -403,14 +405,20 @@ ld_status ld_model_load_buffer(const uint8_t *buf, size_t len, const char *path,
     return LD_OK;
 }
 
-ld_status ld_model_load(const char *path, ld_model **out) {
+ld_status ld_model_load_buffer(const uint8_t *buf, size_t len, const char *path, ld_model **out) {
+    return load_buffer(buf, len, path, 0, out);
+}
+
+ld_status ld_model_load_ex(const char *path, unsigned flags, ld_model **out) {
     uint8_t *buf;
     size_t len;
     LD_TRY(ld_file_read(path, &buf, &len));
-    ld_status st = ld_model_load_buffer(buf, len, path, out);
+    ld_status st = load_buffer(buf, len, path, flags, out);
     free(buf);
     return st;
 }
+
+ld_status ld_model_load(const char *path, ld_model **out) { return ld_model_load_ex(path, 0, out); }
 
 /* ---- freeing ---- */
 

@@ -8,6 +8,5 @@
 #include "onnx.pb-c.h"
 
 ld_status ld_tensor_from_proto(ld_model *m, const Onnx__TensorProto *tp, ld_tensor *t);
-ld_status ld_file_read(const char *path, uint8_t **buf, size_t *len);
 
 #endif

@@ -3,6 +3,7 @@
 ** constant folding, last-use indices for freeing, and static dtype/shape inference.
 */
 #include "ld_exec.h"
+#include "op_arity.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,34 @@ out:
 
 /* ---- kernels ---- */
 
-static bool lenient_bind;
+/* Check the node's input/output counts against the schema of its op version (when the
+ * schema table knows the op), so kernels never index past the inputs they were given. */
+static ld_status check_arity(const ld_node *n) {
+    const ld_op_arity *best = NULL;
+    for (int i = 0; i < ld_op_arity_count; i++) {
+        const ld_op_arity *a = &ld_op_arity_table[i];
+        if (a->since > n->opset || strcmp(a->name, n->op_type) || strcmp(a->domain, n->domain)) continue;
+        if (!best || a->since > best->since) best = a;
+    }
+    if (!best) return LD_OK;
+    /* trailing absent optional inputs may be omitted or written as "" */
+    int nin = n->nin;
+    while (nin > best->min_in && n->in[nin - 1] < 0) nin--;
+    /* the table stops at the schemas python3-onnx knows (opset 17): above that an op may
+     * have gained inputs, so only the minimum counts are enforced */
+    bool newer = n->opset > LD_ARITY_MAX_OPSET;
+    if (nin < best->min_in || (!newer && best->max_in >= 0 && nin > best->max_in))
+        return ld_error(LD_ERR_DATA, "node '%s' (%s-%d): has %d inputs, the operator takes %d to %d",
+                        n->name, n->op_type, best->since, n->nin, best->min_in, best->max_in);
+    for (int i = 0; i < best->min_in; i++)
+        if (n->in[i] < 0)
+            return ld_error(LD_ERR_DATA, "node '%s' (%s-%d): required input %d is missing", n->name,
+                            n->op_type, best->since, i);
+    if (n->nout < best->min_out || (!newer && best->max_out >= 0 && n->nout > best->max_out))
+        return ld_error(LD_ERR_DATA, "node '%s' (%s-%d): has %d outputs, the operator gives %d to %d",
+                        n->name, n->op_type, best->since, n->nout, best->min_out, best->max_out);
+    return LD_OK;
+}
 
 ld_status ld_graph_bind_kernels(ld_graph *g) {
     for (int i = 0; i < g->nnodes; i++) {
@@ -114,12 +142,13 @@ ld_status ld_graph_bind_kernels(ld_graph *g) {
         n->opset = (int)opset;
         n->op = NULL;
         if (!opset) {
-            if (lenient_bind) continue;
+            if (g->model->lenient) continue;
             return ld_error(LD_ERR_UNSUPPORTED, "node '%s' (%s): the model imports no opset for domain '%s'",
                             n->name, n->op_type, n->domain[0] ? n->domain : "ai.onnx");
         }
         n->op = ld_op_find(n->domain, n->op_type, opset);
-        if (!n->op && !lenient_bind) {
+        if (n->op) LD_TRY(check_arity(n));
+        if (!n->op && !g->model->lenient) {
             if (ld_op_known(n->domain, n->op_type))
                 return ld_error(LD_ERR_UNSUPPORTED, "node '%s' (%s-%d): unsupported operator version",
                                 n->name, n->op_type, n->opset);
@@ -130,7 +159,6 @@ ld_status ld_graph_bind_kernels(ld_graph *g) {
     return each_subgraph(g, ld_graph_bind_kernels);
 }
 
-void ld_plan_set_lenient(bool on) { lenient_bind = on; }
 
 /* ---- constant folding ---- */
 
