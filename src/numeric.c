@@ -158,7 +158,7 @@ float ld_f8e5m2fnuz_to_f32(uint8_t v) {
 
 uint8_t ld_f32_to_f4e2m1(float f) {
     uint8_t sign = signbit(f) ? 0x8 : 0;
-    if (isnan(f)) return 0x7 | sign;      /* no NaN: saturate (ONNX: NaN -> 0x7 with sign) */
+    if (isnan(f)) return 0x8;             /* no NaN code: ONNX maps NaN to -0 */
     float a = fabsf(f);
     if (isinf(a)) return (uint8_t)(sign | 0x7);
     int c = narrow_encode(a, 2, 1, 1, 0x7);
@@ -173,11 +173,11 @@ float ld_f4e2m1_to_f32(uint8_t v) {
 }
 
 uint8_t ld_f32_to_f8e8m0(float f, bool saturate, int round_mode) {
-    if (isnan(f) || f <= 0.0f) return 0xff;
+    /* the exponent of |f| (the sign is dropped), rounded by the mantissa as asked */
+    if (isnan(f)) return 0xff;
     if (isinf(f)) return saturate ? 0xfe : 0xff;
     uint32_t x = ld_f32_bits(f);
     uint32_t e = (x >> 23) & 0xff, m = x & 0x7fffff;
-    if (e == 0) return 0;                 /* subnormal float32: 2^-127 */
     if (round_mode == 0 && m) e++;        /* up */
     else if (round_mode == 2 && (m > 0x400000 || (m == 0x400000 && (e & 1)))) e++;
     if (e >= 0xff) return saturate ? 0xfe : 0xff;

@@ -7,6 +7,7 @@
 typedef struct ld_op_arity {
     const char *domain, *name;
     int since, min_in, max_in, min_out, max_out;   /* max -1 = unbounded */
+    unsigned optional;                             /* bit i: formal input i is optional */
 } ld_op_arity;
 
 extern const ld_op_arity ld_op_arity_table[];

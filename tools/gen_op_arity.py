@@ -10,7 +10,12 @@ for s in onnx.defs.get_all_schemas_with_history():
         pass
     max_in = s.max_input if s.max_input < 2**31 - 1 else -1
     max_out = s.max_output if s.max_output < 2**31 - 1 else -1
-    rows.append((s.domain, s.name, s.since_version, s.min_input, max_in, s.min_output, max_out))
+    # bit i set: formal input i may be left out (Optional, or Variadic with nothing required)
+    opt = 0
+    for i, p in enumerate(s.inputs[:31]):
+        if p.option == onnx.defs.OpSchema.FormalParameterOption.Optional:
+            opt |= 1 << i
+    rows.append((s.domain, s.name, s.since_version, s.min_input, max_in, s.min_output, max_out, opt))
 rows.sort()
 out = os.path.join(os.path.dirname(__file__), '..', 'src', 'op_arity.c')
 with open(out, 'w') as f:
@@ -19,6 +24,6 @@ with open(out, 'w') as f:
             '** -1 = unbounded (variadic).\n*/\n#include "op_arity.h"\n\n'
             'const ld_op_arity ld_op_arity_table[] = {\n')
     for r in rows:
-        f.write('    {"%s", "%s", %d, %d, %d, %d, %d},\n' % r)
+        f.write('    {"%s", "%s", %d, %d, %d, %d, %d, 0x%xu},\n' % r)
     f.write('};\nconst int ld_op_arity_count = (int)(sizeof ld_op_arity_table / sizeof ld_op_arity_table[0]);\n')
 print(len(rows), 'schemas')

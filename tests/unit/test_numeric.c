@@ -136,6 +136,7 @@ static void test_fp4_e8m0(void **st) {
         float v = ld_f4e2m1_to_f32((uint8_t)c);
         assert_true(v == ((c & 8) ? -tab[c & 7] : tab[c & 7]));
         if (c != 8) assert_int_equal(ld_f32_to_f4e2m1(v), c);
+        else assert_int_equal(ld_f32_to_f4e2m1(NAN), 8);    /* NaN -> -0, as the ONNX reference */
     }
     assert_int_equal(ld_f32_to_f4e2m1(100.0f), 0x7);
     assert_int_equal(ld_f32_to_f4e2m1(0.25f), 0x0);     /* tie -> even (0) */
@@ -143,6 +144,9 @@ static void test_fp4_e8m0(void **st) {
     assert_true(ld_f8e8m0_to_f32(127) == 1.0f);
     assert_int_equal(ld_f32_to_f8e8m0(1.5f, true, 0), 128);
     assert_int_equal(ld_f32_to_f8e8m0(1.5f, true, 1), 127);
+    assert_int_equal(ld_f32_to_f8e8m0(0.0f, true, 0), 0);       /* zero: code 0 (2^-127) */
+    assert_int_equal(ld_f32_to_f8e8m0(0.124f, true, 0), 124);   /* rounds up to 2^-3 */
+    assert_int_equal(ld_f32_to_f8e8m0(INFINITY, false, 0), 0xff);
 }
 
 int main(void) {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# make bench: layerdiff FP32 vs ONNX Runtime (npm onnxruntime-node, CPU) on the same inputs
+# and thread count. Prints median latency of each, their ratio, peak RSS (/usr/bin/time -v)
+# and the max relative difference of the outputs. ONNX Runtime is installed into
+# .cache/ort on first use (npm, --ignore-scripts: the CPU binaries ship in the package).
+#   THREADS=2 REPEAT=20 tools/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+THREADS=${THREADS:-$(nproc)}
+REPEAT=${REPEAT:-20}
+WARMUP=${WARMUP:-3}
+ORT_DIR=${ORT_DIR:-$PWD/.cache/ort}
+export ORT_DIR
+LD=./layerdiff
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+if [ ! -d "$ORT_DIR/node_modules/onnxruntime-node" ]; then
+    echo "bench: installing onnxruntime-node into $ORT_DIR"
+    mkdir -p "$ORT_DIR"
+    (cd "$ORT_DIR" && npm install --no-audit --no-fund --ignore-scripts --silent onnxruntime-node >/dev/null)
+fi
+ORT_VERSION=$(node -e "console.log(require('$ORT_DIR/node_modules/onnxruntime-node/package.json').version)")
+
+# name model input batch
+CASES="light_resnet50 fixtures/onnx-tests/light/light_resnet50.onnx data_0 1
+fmnist_resnet fixtures/models/fmnist_resnet.onnx image 1
+fmnist_resnet fixtures/models/fmnist_resnet.onnx image 256
+fmnist_vit fixtures/models/fmnist_vit.onnx image 64"
+
+rss_kb() { grep 'Maximum resident set size' "$1" | awk '{print $6}'; }
+
+printf '\nlayerdiff %s vs ONNX Runtime %s (CPU), %s threads, median of %s runs after %s warm-up\n\n' \
+    "$($LD --version | cut -d' ' -f2)" "$ORT_VERSION" "$THREADS" "$REPEAT" "$WARMUP"
+printf '| model | batch | layerdiff ms | ONNX Runtime ms | ratio | layerdiff peak RSS MB | ORT peak RSS MB | max rel diff |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+while read -r name model input batch; do
+    shape=$($LD inspect "$model" --json --batch "$batch" --no-nodes | /usr/bin/python3 -c "
+import json,sys; d=json.load(sys.stdin); i=[x for x in d['inputs'] if x['name']=='$input'][0]
+print(','.join(str(v if isinstance(v,int) else ($batch if k==0 else 1)) for k,v in enumerate(i['shape'])))")
+    /usr/bin/python3 -c "
+import numpy as np; s=tuple(int(v) for v in '$shape'.split(','))
+np.save('$W/in.npy', np.random.default_rng(0).random(s, dtype=np.float32))"
+    /usr/bin/time -v $LD --threads "$THREADS" run "$model" --input "$input=$W/in.npy" --repeat "$REPEAT" \
+        --warmup "$WARMUP" --json --save-outputs "$W/ld.npz" --force >"$W/ld.json" 2>"$W/ld.time"
+    /usr/bin/time -v node tools/bench_ort.js "$model" "$input" "$W/in.npy" "$THREADS" "$WARMUP" "$REPEAT" \
+        "$W/ort.npy" >"$W/ort.json" 2>"$W/ort.time"
+    /usr/bin/python3 - "$W" "$name" "$batch" "$(rss_kb "$W/ld.time")" "$(rss_kb "$W/ort.time")" <<'PYEOF'
+import json, sys, numpy as np
+w, name, batch, ldrss, ortrss = sys.argv[1:]
+ld = json.load(open(w + '/ld.json'))['latency_ms']['median']
+ort = json.load(open(w + '/ort.json'))['median']
+a = list(np.load(w + '/ld.npz').values())[0]
+b = np.load(w + '/ort.npy')
+rel = float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
+print(f'| {name} | {batch} | {ld:.2f} | {ort:.2f} | {ld / ort:.2f}x | {int(ldrss) / 1024:.0f} | {int(ortrss) / 1024:.0f} | {rel:.1e} |')
+PYEOF
+done <<<"$CASES"
+echo
+echo "ratio = layerdiff median / ONNX Runtime median (lower is better; 1.00x = same speed)."
+echo "ORT's RSS includes the Node.js runtime (about 45 MB)."
