@@ -17,7 +17,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
 WARN = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wshadow -Wstrict-prototypes
-ALL_CFLAGS = -std=gnu11 $(WARN) -fopenmp -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=gnu11 $(WARN) -fopenmp -fno-trapping-math -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) \
              -DLD_VERSION='"$(VERSION)"' $(CFLAGS)
 LDLIBS = $(PKG_LIBS) -lpng -ljpeg -lm -fopenmp
 

@@ -234,7 +234,8 @@ ld_status ld_exec_run(ld_exec *ex) {
         if (ex->keep_all) continue;
         for (int k = 0; k < node->nin; k++) {
             int v = node->in[k];
-            if (v >= 0 && g->values[v].last_use == i && !g->values[v].is_output) value_drop(ex, v);
+            if (v >= 0 && g->values[v].last_use == i && !g->values[v].is_output && !g->values[v].is_input)
+                value_drop(ex, v);
         }
         for (int k = 0; k < node->nimplicit; k++) (void)0;   /* outer values belong to the parent */
         for (int k = 0; k < node->nout; k++) {   /* outputs nobody reads */

@@ -1,0 +1,39 @@
+/*
+** ld_calib.h — INT8/FP8 calibration: activation ranges (amax) of the tensors the target
+** quantizes, from FP32 runs over calibration data, by one of TensorRT's methods; and the
+** TensorRT calibration cache text format (header line, then `name: <hex bits of the float32
+** scale>` with scale = amax / 127).
+*/
+#ifndef LD_CALIB_H
+#define LD_CALIB_H
+
+#include "ld_io.h"
+#include "ld_precision.h"
+
+#define LD_CALIB_BINS 2048
+
+typedef enum ld_calib_method {
+    LD_CALIB_ENTROPY,     /* TensorRT EntropyCalibrator2: KL divergence, 2048 bins, from 128 */
+    LD_CALIB_MINMAX,      /* max |x| */
+    LD_CALIB_PERCENTILE,  /* percentile of |x| (default 99.99) */
+    LD_CALIB_MSE,         /* threshold minimising the quantization MSE over the histogram */
+} ld_calib_method;
+
+ld_status ld_calib_method_parse(const char *s, ld_calib_method *out);
+const char *ld_calib_method_name(ld_calib_method m);
+
+/* Threshold from a histogram of |x| with nbins bins of width `width` starting at 0. */
+double ld_calib_entropy(const uint64_t *hist, int nbins, double width);
+double ld_calib_percentile(const uint64_t *hist, int nbins, double width, double pct);
+double ld_calib_mse(const uint64_t *hist, int nbins, double width, int qmax);
+
+/* Calibrate every activation the policy quantizes (inputs of quantized nodes that are not
+ * constants) over the samples. */
+ld_status ld_calibrate(ld_model *m, const ld_policy *p, const ld_feed *samples, int nsamples,
+                       ld_calib_method method, double percentile, ld_calib *out);
+
+ld_status ld_calib_cache_read(const char *path, ld_calib *out);
+/* Refuses to overwrite unless force. */
+ld_status ld_calib_cache_write(const char *path, const ld_calib *c, bool force);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+** ld_compare.h — the layerwise comparison: one pass over the nodes computes, for every node,
+** the FP32 reference, the isolated target output (target op on reference inputs cast to the
+** target) and the propagated target output (the whole model in the target precision), and
+** measures both against the reference. Tensors are freed after their last use unless kept.
+*/
+#ifndef LD_COMPARE_H
+#define LD_COMPARE_H
+
+#include "ld_io.h"
+#include "ld_metrics.h"
+
+enum {   /* per-tensor flags */
+    LD_FLAG_NAN = 1u << 0,        /* new NaN in the target */
+    LD_FLAG_INF = 1u << 1,        /* new Inf in the target */
+    LD_FLAG_OVERFLOW = 1u << 2,   /* reference beyond the format's max */
+    LD_FLAG_UNDERFLOW = 1u << 3,  /* nonzero reference flushed to zero */
+    LD_FLAG_SATURATION = 1u << 4, /* INT8/FP8 quantization range exceeded */
+    LD_FLAG_SUBNORMAL = 1u << 5,  /* results in the subnormal range */
+    LD_FLAG_ISO_FAIL = 1u << 6,   /* isolated comparison fails */
+    LD_FLAG_PROP_FAIL = 1u << 7,  /* propagated comparison fails */
+};
+
+typedef struct ld_tensor_result {
+    int value;                    /* value id in the main graph */
+    const char *name;             /* borrowed from the graph */
+    ld_dtype dtype;
+    int ndim;
+    int64_t dims[LD_MAX_DIMS];    /* of the first sample */
+    bool measured;                /* float tensor compared (else ints/shapes: identical by construction) */
+    ld_tstats ref, tgt;           /* statistics of the reference and the propagated target */
+    ld_err iso, prop;
+    bool iso_pass, prop_pass;
+    char iso_why[256], prop_why[256];
+    uint32_t flags;
+} ld_tensor_result;
+
+typedef struct ld_node_result {
+    int index;                    /* topological index in the main graph */
+    bool pinned, folded, quantized;
+    int nout;
+    ld_tensor_result *outs;
+} ld_node_result;
+
+typedef struct ld_first_div {
+    int node;                     /* -1 = none */
+    int out;                      /* which output */
+    char reason[512];
+} ld_first_div;
+
+typedef struct ld_classification {
+    bool present;
+    int64_t samples;
+    double top1_agreement, top5_agreement, cosine_mean, l2_mean;   /* percentages; means */
+    bool labelled;
+    double ref_top1, target_top1, ref_top5, target_top5, delta_top1_pp, delta_top5_pp;
+} ld_classification;
+
+typedef struct ld_compare_opts {
+    ld_policy policy;
+    ld_tol tol;
+    bool isolated;                /* compute isolated comparisons (default true) */
+    bool keep_ref, keep_tgt;      /* keep every value (autopin's incremental re-runs) */
+    int progress;                 /* print progress on stderr */
+} ld_compare_opts;
+
+typedef struct ld_compare {
+    ld_model *model;
+    ld_compare_opts opts;
+    int nnodes;
+    ld_node_result *nodes;
+    ld_first_div first_iso, first_prop;
+    int64_t samples;
+    ld_classification cls;
+    bool passed;                  /* no node failed */
+    /* model outputs: per output, the propagated comparison (also in nodes[]) */
+    int noutputs;
+    ld_tensor_result **outputs;
+    /* optional: the reference and target logits of every sample, for classification */
+    ld_tensor *ref_out0, *tgt_out0;   /* concatenated along axis 0 (first model output) */
+    double seconds;
+} ld_compare;
+
+/* Prepare results for model m (no running yet). */
+ld_status ld_compare_init(ld_compare *c, ld_model *m, const ld_compare_opts *o);
+/* Run one sample (a feed covering every input) and accumulate. */
+ld_status ld_compare_add_sample(ld_compare *c, const ld_feed *in);
+/* Decide pass/fail, first divergent nodes, classification summary (labels may be NULL). */
+ld_status ld_compare_finish(ld_compare *c, const int64_t *labels, int64_t nlabels);
+void ld_compare_free(ld_compare *c);
+
+
+/* Other-engine comparisons: measure `other` (any float dtype, converted to float32) against
+ * the reference `ref` for output k of node i, as the propagated comparison. */
+ld_status ld_compare_add_pair(ld_compare *c, int node, int out, const ld_tensor *ref,
+                              const ld_tensor *other);
+/* --against MODEL2: run both models in FP32 on the feed and match tensors by name.
+ * --against-outputs: compare the FP32 run with saved tensors (one feed of saved tensors per
+ * sample). Return the number of matched tensors in *matched. */
+/* Add the first model output of a sample from both sides (classification summary). */
+ld_status ld_compare_add_rows(ld_compare *c, const ld_tensor *ref, const ld_tensor *other);
+ld_status ld_against_model(ld_compare *c, ld_model *other, const ld_feed *in, int *matched);
+ld_status ld_against_saved(ld_compare *c, const ld_feed *in, const ld_feed *saved, int *matched);
+#endif

@@ -1,0 +1,15 @@
+/*
+** ld_pins.h — choosing nodes by name: --pin NAME (shell glob on node names), op:TYPE (every
+** node of that op type), @FILE (one spec per line, '#' comments) — the list format autopin
+** writes. A spec that matches no node is an error, so a typo never silently pins nothing.
+*/
+#ifndef LD_PINS_H
+#define LD_PINS_H
+
+#include "ld_graph.h"
+
+/* Mark pinned[i] for every node of g matched by the specs (pinned has g->nnodes entries). */
+ld_status ld_pins_apply(const ld_graph *g, const char *const *specs, int nspecs, bool *pinned);
+int ld_pins_count(const bool *pinned, int n);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+** ld_precision.h — emulated target precisions and the per-node precision policy.
+**
+** Target tensors are float32 arrays whose values are representable in the target format
+** ("fake quantization"): a node that is not pinned gets its float inputs in the target
+** format, computes in FP32 (or with FP16 accumulation under --accum fp16) and has its float
+** outputs rounded to the storage format. INT8/FP8 quantize the inputs of Conv,
+** ConvTranspose, Gemm and MatMul (activations per tensor from calibration, weights per output
+** channel for INT8 / per tensor for FP8); other ops run in the fallback format.
+** Pinned nodes run in FP32 on their inputs widened to FP32 and keep FP32 outputs.
+*/
+#ifndef LD_PRECISION_H
+#define LD_PRECISION_H
+
+#include "ld_exec.h"
+
+typedef enum ld_target {
+    LD_TARGET_FP32 = 0,
+    LD_TARGET_FP16,
+    LD_TARGET_BF16,
+    LD_TARGET_FP8E4M3,
+    LD_TARGET_FP8E5M2,
+    LD_TARGET_INT8,
+    LD_TARGET_COUNT
+} ld_target;
+
+typedef struct ld_format {
+    const char *name;        /* "fp16", ... (CLI spelling) */
+    const char *long_name;   /* "FP16" */
+    double max;              /* largest finite magnitude (INT8: 127 quantization steps) */
+    double min_normal;       /* smallest normal magnitude (0 for INT8) */
+    double min_subnormal;    /* smallest nonzero magnitude */
+    int mant_bits;           /* explicit mantissa bits (ulp = 2^(e - mant_bits)) */
+} ld_format;
+
+const ld_format *ld_target_format(ld_target t);
+ld_status ld_target_parse(const char *s, ld_target *out);
+
+/* Round every element of x (float32) to format t, in place. FP8 here means the plain value
+ * conversion (saturating); scaling is the caller's business. INT8 and FP32: no-op. */
+void ld_round_to(ld_target t, float *x, int64_t n);
+/* ulp of the format at magnitude |v| (used for "max error in ulps"). */
+double ld_format_ulp(ld_target t, double v);
+
+/* Activation ranges from calibration, by tensor name. */
+typedef struct ld_calib {
+    int n;
+    char **names;
+    float *amax;             /* |x| threshold; INT8 scale = amax / 127 */
+} ld_calib;
+
+ld_status ld_calib_set(ld_calib *c, const char *name, float amax);
+float ld_calib_get(const ld_calib *c, const char *name);   /* <0 if unknown */
+void ld_calib_clear(ld_calib *c);
+
+typedef struct ld_policy {
+    ld_target target;
+    ld_target fallback;      /* INT8/FP8: format of the other ops (FP16 default, or FP32) */
+    bool accum_fp16;         /* --accum fp16: Conv/Gemm/MatMul/reductions accumulate in FP16 */
+    bool *pinned;            /* per node index of the main graph (NULL = none) */
+    const ld_calib *calib;   /* INT8/FP8 activation ranges */
+} ld_policy;
+
+/* Does the policy quantize this node's inputs (INT8/FP8 and a GEMM-like op)? */
+bool ld_policy_quantizes(const ld_policy *p, const ld_node *n);
+/* Storage format of the float outputs of a non-pinned node. */
+ld_target ld_policy_storage(const ld_policy *p, const ld_node *n);
+
+/* Run node n in the target precision on inputs that are already target values (the caller
+ * rounds reference inputs for the isolated comparison). Pinned nodes run in FP32. Outputs as
+ * ld_node_run. Counts elements that saturate in quantization into *saturated (may be NULL). */
+ld_status ld_policy_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
+                             ld_tensor **out, int64_t *saturated);
+
+/* Target value of a constant (initializer / folded) consumed by non-pinned nodes. */
+ld_status ld_policy_round_tensor(ld_target t, const ld_tensor *src, ld_tensor *dst);
+
+#endif

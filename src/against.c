@@ -1,0 +1,92 @@
+/*
+** against.c — comparing the FP32 reference with results of other engines: a second ONNX
+** model (an FP16-converted or QDQ-quantized version, run here in FP32, as ONNX Runtime's
+** qdq_loss_debug does) or tensors another engine saved (Polygraphy RunResults, e.g. TensorRT
+** with --trt-outputs mark all). Tensors are matched by name.
+*/
+#include "ld_compare.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static ld_status run_keep(ld_model *m, const ld_feed *in, ld_exec *ex) {
+    LD_TRY(ld_exec_init(ex, m->graph, NULL));
+    ex->keep_all = true;
+    for (int k = 0; k < in->n; k++) {
+        if (ld_graph_find_value(m->graph, in->items[k].name) < 0) continue;
+        LD_TRY(ld_exec_set_input(ex, in->items[k].name, in->items[k].t));
+    }
+    return ld_exec_run(ex);
+}
+
+typedef const ld_tensor *(*lookup_fn)(void *user, const char *name);
+
+static ld_status match_all(ld_compare *c, ld_exec *ref, lookup_fn find, void *user, int *matched) {
+    ld_graph *g = c->model->graph;
+    *matched = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+        const ld_node *n = &g->nodes[i];
+        if (n->folded) continue;
+        for (int k = 0; k < n->nout; k++) {
+            if (n->out[k] < 0) continue;
+            const ld_tensor *r = ld_exec_value(ref, n->out[k]);
+            const ld_tensor *o = find(user, g->values[n->out[k]].name);
+            if (!r || !o) continue;
+            LD_TRY(ld_compare_add_pair(c, i, k, r, o));
+            (*matched)++;
+        }
+    }
+    return LD_OK;
+}
+
+static const ld_tensor *find_in_exec(void *user, const char *name) {
+    ld_exec *ex = user;
+    int v = ld_graph_find_value(ex->g, name);
+    return v >= 0 ? ld_exec_value(ex, v) : NULL;
+}
+
+static const ld_tensor *find_in_feed(void *user, const char *name) {
+    return ld_feed_get((const ld_feed *)user, name);
+}
+
+/* First model output of both sides, for the classification summary; counts the sample. */
+static ld_status finish_sample(ld_compare *c, ld_exec *ref, lookup_fn find, void *user) {
+    ld_graph *g = c->model->graph;
+    if (g->noutputs) {
+        const ld_tensor *r = ld_exec_value(ref, g->outputs[0]);
+        const ld_tensor *o = find(user, g->values[g->outputs[0]].name);
+        if (r && o) LD_TRY(ld_compare_add_rows(c, r, o));
+    }
+    c->samples++;
+    return LD_OK;
+}
+
+ld_status ld_against_model(ld_compare *c, ld_model *other, const ld_feed *in, int *matched) {
+    ld_exec rx, ox;
+    memset(&rx, 0, sizeof rx);
+    memset(&ox, 0, sizeof ox);
+    double t0 = ld_now_sec();
+    ld_status st = run_keep(c->model, in, &rx);
+    if (st == LD_OK) {
+        st = run_keep(other, in, &ox);
+        if (st != LD_OK) ld_err_prefix(st, "second model");
+    }
+    if (st == LD_OK) st = match_all(c, &rx, find_in_exec, &ox, matched);
+    if (st == LD_OK) st = finish_sample(c, &rx, find_in_exec, &ox);
+    if (ox.vals) ld_exec_destroy(&ox);
+    if (rx.vals) ld_exec_destroy(&rx);
+    c->seconds += ld_now_sec() - t0;
+    return st;
+}
+
+ld_status ld_against_saved(ld_compare *c, const ld_feed *in, const ld_feed *saved, int *matched) {
+    ld_exec rx;
+    memset(&rx, 0, sizeof rx);
+    double t0 = ld_now_sec();
+    ld_status st = run_keep(c->model, in, &rx);
+    if (st == LD_OK) st = match_all(c, &rx, find_in_feed, (void *)saved, matched);
+    if (st == LD_OK) st = finish_sample(c, &rx, find_in_feed, (void *)saved);
+    if (rx.vals) ld_exec_destroy(&rx);
+    c->seconds += ld_now_sec() - t0;
+    return st;
+}

@@ -1,0 +1,306 @@
+/*
+** cmd_compare.c — `layerdiff compare`: flags -> comparison options, data, calibration;
+** runs the side-by-side comparison and prints the table / writes the JSON report.
+** Exit 0 within tolerance, 1 divergence found, 64+ errors.
+*/
+#include "cmd.h"
+#include "ld_calib.h"
+#include "ld_data.h"
+#include "ld_inputs.h"
+#include "ld_pins.h"
+#include "ld_report.h"
+#include "cmd_compare.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char ld_compare_usage[] =
+    "usage: layerdiff compare MODEL --target T [options]\n"
+    "targets: fp16 bf16 fp8e4m3 fp8e5m2 int8 (fp32: reference against itself)\n"
+    "precision:\n"
+    "  --accum fp16            Conv/Gemm/MatMul/reductions accumulate in FP16\n"
+    "  --fallback fp16|fp32    format of non-quantized ops for int8/fp8 (default fp16)\n"
+    "  --pin SPEC              run nodes in FP32: name glob, op:TYPE, or @FILE (repeatable)\n"
+    "data (one sample per feed; default: one generated sample):\n"
+    "  --input NAME=FILE, --inputs FILE, --val-range LO,HI, --seed N, --batch B   as in run\n"
+    "  --data PATH             images folder, IDX file, .npy folder, .npz, Polygraphy inputs .json\n"
+    "  --max-samples N         use at most N samples\n"
+    "  --resize HxW --center-crop HxW --mean a,b,c --std a,b,c --imagenet-norm\n"
+    "  --labels FILE           labels (CSV filename,label / .npy / IDX / one per line)\n"
+    "  --class-names FILE      one class name per line\n"
+    "  --inspect N             print top-5 of FP32 and target for the first N samples\n"
+    "calibration (int8, fp8):\n"
+    "  --calib DATA            calibration data (same forms as --data; default: the compared data)\n"
+    "  --calib-method M        entropy (default), minmax, percentile, mse\n"
+    "  --percentile P          for --calib-method percentile (default 99.99)\n"
+    "  --calib-cache FILE      read activation scales from a TensorRT calibration cache\n"
+    "  --write-calib-cache FILE  write the scales used as a TensorRT calibration cache\n"
+    "pass/fail (default: see layerdiff-compare(1)):\n"
+    "  --atol X --rtol X       Polygraphy tolerances\n"
+    "  --check-error-stat S    elemwise (default), max, mean, median, quantile\n"
+    "  --error-quantile Q      for quantile (default 0.99)\n"
+    "  --min-sqnr DB --min-cosine X --max-saturation FRAC\n"
+    "other engines:\n"
+    "  --against MODEL2        compare FP32 with a second model run in FP32, tensors matched by name\n"
+    "  --against-outputs FILE  compare FP32 with tensors saved by another engine (Polygraphy RunResults)\n"
+    "  --load-inputs FILE      Polygraphy inputs matching --against-outputs\n"
+    "output:\n"
+    "  --report FILE.json      write the JSON report (--force to overwrite; '-' for stdout)\n"
+    "  --rows all|failing|flagged|N   table rows (default: failing and flagged, at most 40)\n"
+    "  --no-isolated           skip isolated comparisons (faster)\n"
+    "  -q, --quiet             no table\n";
+
+static ld_status parse_hw(const char *flag, const char *v, int *h, int *w) {
+    char *end;
+    long a = strtol(v, &end, 10), b = a;
+    if (*end == 'x' || *end == 'X') b = strtol(end + 1, &end, 10);
+    if (*end || a < 1 || b < 1 || a > 65536 || b > 65536) return ld_error(LD_ERR_USAGE, "%s takes HxW (got '%s')", flag, v);
+    *h = (int)a;
+    *w = (int)b;
+    return LD_OK;
+}
+
+static ld_status parse_floats(const char *flag, const char *v, float *out, int *n) {
+    *n = 0;
+    const char *p = v;
+    while (*p && *n < 4) {
+        char *end;
+        out[(*n)++] = strtof(p, &end);
+        if (end == p) return ld_error(LD_ERR_USAGE, "%s takes comma-separated numbers (got '%s')", flag, v);
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return ld_error(LD_ERR_USAGE, "%s takes comma-separated numbers (got '%s')", flag, v);
+    }
+    return LD_OK;
+}
+
+static ld_status parse_double(const char *flag, const char *v, double lo, double hi, double *out) {
+    char *end;
+    double d = strtod(v, &end);
+    if (!*v || *end || !(d >= lo && d <= hi)) return ld_error(LD_ERR_USAGE, "%s takes a number from %g to %g (got '%s')", flag, lo, hi, v);
+    *out = d;
+    return LD_OK;
+}
+
+ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args *a, bool *help) {
+    memset(a, 0, sizeof *a);
+    ld_input_opts_init(&a->in);
+    a->in.specs = a->specs;
+    ld_data_opts_init(&a->data);
+    a->fallback = LD_TARGET_FP16;
+    a->calib_method = LD_CALIB_ENTROPY;
+    a->percentile = 99.99;
+    a->rows = LD_ROWS_FAILING;
+    a->max_rows = 40;
+    a->isolated = true;
+    a->target = LD_TARGET_COUNT;
+    a->atol = a->rtol = -1;
+    a->min_sqnr = NAN;
+    a->min_cosine = NAN;
+    a->max_sat = NAN;
+    a->quantile = 0.99;
+    a->stat = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        ld_status st = LD_OK;
+        int64_t iv;
+#define VAL(name) ld_arg_value(argc, argv, &i, name, &v, &st)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { *help = true; return LD_OK; }
+        else if (VAL("--target")) { if (!st) st = ld_target_parse(v, &a->target); }
+        else if (VAL("--accum")) {
+            if (!st && strcmp(v, "fp16") && strcmp(v, "fp32")) st = ld_usage_error(cmd, "--accum takes fp16 or fp32");
+            a->accum_fp16 = v && !strcmp(v, "fp16");
+        } else if (VAL("--fallback")) {
+            if (!st && strcmp(v, "fp16") && strcmp(v, "fp32")) st = ld_usage_error(cmd, "--fallback takes fp16 or fp32");
+            a->fallback = v && !strcmp(v, "fp32") ? LD_TARGET_FP32 : LD_TARGET_FP16;
+        } else if (VAL("--pin")) {
+            if (!st && a->npins >= LD_MAX_PIN_SPECS) st = ld_usage_error(cmd, "too many --pin options");
+            if (!st) a->pins[a->npins++] = v;
+        } else if (VAL("--input")) {
+            if (!st && a->in.nspecs >= 64) st = ld_usage_error(cmd, "too many --input options");
+            if (!st) a->specs[a->in.nspecs++] = v;
+        } else if (VAL("--inputs")) a->in.inputs_file = v;
+        else if (VAL("--val-range")) { if (!st) st = ld_parse_range(v, &a->in.lo, &a->in.hi); }
+        else if (VAL("--seed")) { if (!st) st = ld_arg_int("--seed", v, 0, INT64_MAX, &iv); a->in.seed = (uint64_t)iv; }
+        else if (VAL("--batch")) { if (!st) st = ld_arg_int("--batch", v, 1, 1 << 20, &a->in.batch); a->data.batch = a->in.batch; }
+        else if (VAL("--data")) a->data.path = v;
+        else if (VAL("--max-samples")) { if (!st) st = ld_arg_int("--max-samples", v, 1, INT64_MAX, &a->data.max_samples); }
+        else if (VAL("--resize")) { if (!st) st = parse_hw("--resize", v, &a->data.resize_h, &a->data.resize_w); }
+        else if (VAL("--center-crop")) { if (!st) st = parse_hw("--center-crop", v, &a->data.crop_h, &a->data.crop_w); }
+        else if (VAL("--mean")) { if (!st) st = parse_floats("--mean", v, a->data.mean, &a->data.nmean); }
+        else if (VAL("--std")) { if (!st) st = parse_floats("--std", v, a->data.std, &a->data.nstd); }
+        else if (ld_arg_flag(argv, i, "--imagenet-norm")) a->data.imagenet_norm = true;
+        else if (VAL("--labels")) a->labels = v;
+        else if (VAL("--class-names")) a->class_names = v;
+        else if (VAL("--inspect")) { if (!st) st = ld_arg_int("--inspect", v, 0, 1000000, &a->inspect); }
+        else if (VAL("--calib")) a->calib = v;
+        else if (VAL("--calib-method")) { if (!st) st = ld_calib_method_parse(v, &a->calib_method); }
+        else if (VAL("--percentile")) { if (!st) st = parse_double("--percentile", v, 50, 100, &a->percentile); }
+        else if (VAL("--calib-cache")) a->calib_cache = v;
+        else if (VAL("--write-calib-cache")) a->write_calib_cache = v;
+        else if (VAL("--atol")) { if (!st) st = parse_double("--atol", v, 0, INFINITY, &a->atol); }
+        else if (VAL("--rtol")) { if (!st) st = parse_double("--rtol", v, 0, INFINITY, &a->rtol); }
+        else if (VAL("--check-error-stat")) {
+            static const char *const names[] = {"elemwise", "max", "mean", "median", "quantile"};
+            a->stat = -2;
+            for (int k = 0; v && k < 5; k++) if (!strcmp(v, names[k])) a->stat = k;
+            if (!st && a->stat == -2) st = ld_usage_error(cmd, "--check-error-stat takes elemwise, max, mean, median or quantile");
+        } else if (VAL("--error-quantile")) { if (!st) st = parse_double("--error-quantile", v, 0, 1, &a->quantile); }
+        else if (VAL("--min-sqnr")) { if (!st) st = parse_double("--min-sqnr", v, -1000, 1000, &a->min_sqnr); }
+        else if (VAL("--min-cosine")) { if (!st) st = parse_double("--min-cosine", v, -1, 1, &a->min_cosine); }
+        else if (VAL("--max-saturation")) { if (!st) st = parse_double("--max-saturation", v, 0, 1, &a->max_sat); }
+        else if (VAL("--against")) a->against = v;
+        else if (VAL("--against-outputs")) a->against_outputs = v;
+        else if (VAL("--load-inputs")) a->in.inputs_file = v;
+        else if (VAL("--report")) a->report = v;
+        else if (VAL("--rows")) {
+            if (!st) {
+                if (!strcmp(v, "all")) a->rows = LD_ROWS_ALL, a->max_rows = 0;
+                else if (!strcmp(v, "failing")) a->rows = LD_ROWS_FAILING;
+                else if (!strcmp(v, "flagged")) a->rows = LD_ROWS_FLAGGED;
+                else { st = ld_arg_int("--rows", v, 0, INT32_MAX, &iv); a->rows = LD_ROWS_ALL; a->max_rows = (int)iv; }
+            }
+        } else if (ld_arg_flag(argv, i, "--no-isolated")) a->isolated = false;
+        else if (ld_arg_flag(argv, i, "--force")) a->force = true;
+        else if (ld_arg_flag(argv, i, "-q") || ld_arg_flag(argv, i, "--quiet")) a->quiet = true;
+        else if (a->extra && a->extra(argc, argv, &i, a->extra_user, &st)) { /* command-specific */ }
+        else if (argv[i][0] == '-' && argv[i][1]) st = ld_usage_error(cmd, "unknown option '%s'", argv[i]);
+        else if (!a->model) a->model = argv[i];
+        else st = ld_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+#undef VAL
+        if (st != LD_OK) return st;
+    }
+    if (!a->model) return ld_usage_error(cmd, "missing MODEL");
+    if (a->against || a->against_outputs) {
+        if (a->target == LD_TARGET_COUNT) a->target = LD_TARGET_FP32;
+        if (a->against && a->against_outputs) return ld_usage_error(cmd, "--against and --against-outputs exclude each other");
+    } else if (a->target == LD_TARGET_COUNT) {
+        return ld_usage_error(cmd, "missing --target (fp16, bf16, fp8e4m3, fp8e5m2, int8)");
+    }
+    if (a->data.path && (a->in.inputs_file || a->in.nspecs)) return ld_usage_error(cmd, "--data excludes --input/--inputs");
+    if (a->accum_fp16 && a->target != LD_TARGET_FP16) return ld_usage_error(cmd, "--accum fp16 goes with --target fp16");
+    if (a->calib_cache && a->calib) return ld_usage_error(cmd, "--calib and --calib-cache exclude each other");
+    return LD_OK;
+}
+
+void ld_compare_args_tol(const compare_args *a, ld_tol *tol) {
+    ld_tol_default(tol, a->target);
+    if (a->atol >= 0 || a->rtol >= 0 || a->stat >= 0) {
+        tol->check_tol = true;
+        if (a->atol >= 0) tol->atol = a->atol;
+        if (a->rtol >= 0) tol->rtol = a->rtol;
+        if (a->stat >= 0) tol->stat = a->stat;
+        tol->quantile = a->quantile;
+    }
+    if (!isnan(a->min_sqnr)) tol->min_sqnr = a->min_sqnr;
+    if (!isnan(a->min_cosine)) tol->min_cosine = a->min_cosine;
+    if (!isnan(a->max_sat)) tol->max_sat_frac = a->max_sat;
+}
+
+/* ---- the command ---- */
+
+static void print_inspect(const ld_session *s, const ld_compare *c, int64_t n) {
+    const ld_tensor *r = c->ref_out0, *t = c->tgt_out0;
+    if (!r || !t || r->ndim != 2) return;
+    int64_t K = r->dims[1], k5 = K < 5 ? K : 5;
+    for (int64_t i = 0; i < n && i < r->dims[0]; i++) {
+        printf("sample %lld%s%s%s", (long long)i, s->names && i < s->nnames ? " (" : "",
+               s->names && i < s->nnames ? s->names[i] : "", s->names && i < s->nnames ? ")" : "");
+        if (s->labels && i < s->nlabels) {
+            int64_t l = s->labels[i];
+            if (l >= 0 && l < s->nclass_names) printf(" label %s", s->class_names[l]);
+            else printf(" label %lld", (long long)l);
+        }
+        printf("\n");
+        for (int side = 0; side < 2; side++) {
+            const float *row = (const float *)(side ? t : r)->data + i * K;
+            int64_t idx[5];
+            for (int64_t j = 0; j < k5; j++) idx[j] = -1;
+            for (int64_t cc = 0; cc < K; cc++)
+                for (int64_t j = 0; j < k5; j++)
+                    if (idx[j] < 0 || row[cc] > row[idx[j]]) {
+                        for (int64_t m = k5 - 1; m > j; m--) idx[m] = idx[m - 1];
+                        idx[j] = cc;
+                        break;
+                    }
+            printf("  %-6s", side ? ld_target_format(c->opts.policy.target)->name : "fp32");
+            for (int64_t j = 0; j < k5; j++) {
+                if (idx[j] < s->nclass_names) printf("  %s %.4g", s->class_names[idx[j]], row[idx[j]]);
+                else printf("  %lld %.4g", (long long)idx[j], row[idx[j]]);
+            }
+            printf("\n");
+        }
+    }
+}
+
+static ld_status run_against(ld_session *s, ld_compare *c) {
+    compare_args *a = s->args;
+    ld_compare_opts o = s->opts;
+    o.isolated = false;
+    LD_TRY(ld_compare_init(c, s->model, &o));
+    int matched = 0, total = 0;
+    if (a->against) {
+        ld_model *other;
+        ld_status st = ld_model_load(a->against, &other);
+        if (st != LD_OK) return ld_err_prefix_path(st, a->against);
+        for (int i = 0; st == LD_OK && i < s->nsamples; i++) {
+            st = ld_against_model(c, other, &s->samples[i], &matched);
+            total += matched;
+        }
+        ld_model_free(other);
+        LD_TRY(st);
+    } else {
+        ld_feed *saved;
+        int nsaved;
+        char *runner = NULL;
+        LD_TRY(ld_pg_read_results(a->against_outputs, NULL, &saved, &nsaved, &runner));
+        ld_status st = LD_OK;
+        if (nsaved != s->nsamples)
+            st = ld_error(LD_ERR_DATA, "%s holds %d iterations but there are %d input samples (give the matching --load-inputs)",
+                          a->against_outputs, nsaved, s->nsamples);
+        for (int i = 0; st == LD_OK && i < s->nsamples; i++) {
+            st = ld_against_saved(c, &s->samples[i], &saved[i], &matched);
+            total += matched;
+        }
+        for (int i = 0; i < nsaved; i++) ld_feed_clear(&saved[i]);
+        free(saved);
+        free(runner);
+        LD_TRY(st);
+    }
+    if (!total) return ld_error(LD_ERR_DATA, "no tensor names in common with %s", a->against ? a->against : a->against_outputs);
+    if (!a->quiet) printf("matched %d tensors by name\n", total / (s->nsamples ? s->nsamples : 1));
+    return ld_compare_finish(c, s->labels, s->nlabels);
+}
+
+int cmd_compare(int argc, char **argv) {
+    compare_args a;
+    bool help = false;
+    ld_status st = ld_compare_parse(argc, argv, "compare", &a, &help);
+    if (help) { fputs(ld_compare_usage, stdout); return 0; }
+    if (st != LD_OK) return ld_report_error(st, NULL);
+    ld_session s;
+    ld_compare c;
+    memset(&c, 0, sizeof c);
+    st = ld_session_open(&s, &a);
+    if (st == LD_OK) {
+        if (a.against || a.against_outputs) st = run_against(&s, &c);
+        else {
+            s.opts.progress = isatty(2) && !a.quiet;
+            st = ld_session_compare(&s, &c);
+        }
+    }
+    ld_report_meta meta;
+    if (st == LD_OK) {
+        ld_session_meta(&s, &meta);
+        if (!a.quiet) ld_report_print(stdout, &c, &meta, a.rows, a.max_rows);
+        if (a.inspect) print_inspect(&s, &c, a.inspect);
+        if (a.report) st = ld_report_write(a.report, &c, &meta, a.force);
+        if (st == LD_OK && a.report && strcmp(a.report, "-") && !a.quiet) printf("report written to %s\n", a.report);
+    }
+    int rc = st != LD_OK ? ld_report_error(st, NULL) : c.passed ? 0 : 1;
+    ld_compare_free(&c);
+    ld_session_close(&s);
+    return rc;
+}

@@ -1,0 +1,72 @@
+/*
+** cmd_compare.h — what compare, autopin and browse (live mode) share: the parsed flags and a
+** prepared session (model, samples, labels, pins, calibration) ready to compare.
+*/
+#ifndef LD_CMD_COMPARE_H
+#define LD_CMD_COMPARE_H
+
+#include "ld_calib.h"
+#include "ld_compare.h"
+#include "ld_data.h"
+#include "ld_inputs.h"
+#include "ld_report.h"
+
+#define LD_MAX_PIN_SPECS 4096
+
+typedef bool (*compare_extra_fn)(int argc, char **argv, int *i, void *user, ld_status *st);
+
+typedef struct compare_args {
+    const char *model;
+    ld_target target, fallback;
+    bool accum_fp16;
+    const char *pins[LD_MAX_PIN_SPECS];
+    int npins;
+    ld_input_opts in;
+    const char *specs[64];
+    ld_data_opts data;
+    const char *labels, *class_names;
+    int64_t inspect;
+    const char *calib, *calib_cache, *write_calib_cache;
+    ld_calib_method calib_method;
+    double percentile;
+    double atol, rtol, quantile, min_sqnr, min_cosine, max_sat;
+    int stat;
+    const char *against, *against_outputs;
+    const char *report;
+    ld_rows rows;
+    int max_rows;
+    bool isolated, force, quiet;
+    compare_extra_fn extra;      /* command-specific flags (autopin, browse) */
+    void *extra_user;
+} compare_args;
+
+ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args *a, bool *help);
+void ld_compare_args_tol(const compare_args *a, ld_tol *tol);
+
+typedef struct ld_session {
+    compare_args *args;
+    ld_model *model;
+    ld_feed *samples;            /* feeds (batches) */
+    int nsamples;
+    char **names;                /* per sample (images) */
+    int64_t nnames;
+    int64_t *labels;
+    int64_t nlabels;
+    char **class_names;
+    int nclass_names;
+    bool *pinned;                /* per node */
+    ld_calib calib;
+    char calib_desc[256];
+    char data_desc[512];
+    ld_compare_opts opts;
+} ld_session;
+
+/* Load the model, data, labels, pins; calibrate when the target needs it. */
+ld_status ld_session_open(ld_session *s, compare_args *a);
+void ld_session_close(ld_session *s);
+/* Run the comparison over every sample into c (initialised here). */
+ld_status ld_session_compare(ld_session *s, ld_compare *c);
+void ld_session_meta(const ld_session *s, ld_report_meta *m);
+extern const char ld_compare_usage[];
+
+#endif

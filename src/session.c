@@ -1,0 +1,116 @@
+/*
+** session.c — everything a comparison needs before it runs: the model, the samples (data
+** folder, IDX, arrays, Polygraphy inputs, or generated), labels and class names, the pinned
+** nodes, and INT8/FP8 calibration (from data, or a TensorRT cache). Shared by compare,
+** autopin and the live browser.
+*/
+#include "cmd_compare.h"
+#include "ld_pins.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static ld_status load_samples(ld_session *s, const char *data_path, ld_feed **feeds, int *n,
+                              char ***names, int64_t *nnames) {
+    compare_args *a = s->args;
+    if (data_path) {
+        ld_data_opts d = a->data;
+        d.path = data_path;
+        return ld_data_load(s->model->graph, &d, feeds, n, names, nnames);
+    }
+    LD_TRY(ld_inputs_prepare(s->model->graph, &a->in, feeds, n));
+    *names = NULL;
+    *nnames = 0;
+    return LD_OK;
+}
+
+static bool needs_calib(ld_target t) {
+    return t == LD_TARGET_INT8 || t == LD_TARGET_FP8E4M3 || t == LD_TARGET_FP8E5M2;
+}
+
+ld_status ld_session_open(ld_session *s, compare_args *a) {
+    memset(s, 0, sizeof *s);
+    s->args = a;
+    ld_status st = ld_model_load(a->model, &s->model);
+    if (st != LD_OK) return ld_err_prefix_path(st, a->model);
+    ld_graph *g = s->model->graph;
+    s->pinned = calloc(g->nnodes + 1, sizeof(bool));
+    if (!s->pinned) return ld_error(LD_ERR_NOMEM, "out of memory");
+    LD_TRY(ld_pins_apply(g, a->pins, a->npins, s->pinned));
+    LD_TRY(load_samples(s, a->data.path, &s->samples, &s->nsamples, &s->names, &s->nnames));
+    if (a->data.path) snprintf(s->data_desc, sizeof s->data_desc, "%s", a->data.path);
+    else if (a->in.inputs_file) snprintf(s->data_desc, sizeof s->data_desc, "%s", a->in.inputs_file);
+    else if (a->in.nspecs) snprintf(s->data_desc, sizeof s->data_desc, "--input files");
+    else snprintf(s->data_desc, sizeof s->data_desc, "generated: uniform [%g, %g), seed %llu", a->in.lo, a->in.hi,
+                  (unsigned long long)a->in.seed);
+    if (a->labels) {
+        int64_t total = 0;
+        for (int i = 0; i < s->nsamples; i++)
+            total += s->samples[i].n && s->samples[i].items[0].t->ndim ? s->samples[i].items[0].t->dims[0] : 1;
+        LD_TRY(ld_labels_load(a->labels, s->names, total, &s->labels, &s->nlabels));
+    }
+    if (a->class_names) LD_TRY(ld_class_names_load(a->class_names, &s->class_names, &s->nclass_names));
+
+    s->opts.policy.target = a->target;
+    s->opts.policy.fallback = a->fallback;
+    s->opts.policy.accum_fp16 = a->accum_fp16;
+    s->opts.policy.pinned = s->pinned;
+    s->opts.policy.calib = &s->calib;
+    s->opts.isolated = a->isolated;
+    ld_compare_args_tol(a, &s->opts.tol);
+    if (needs_calib(a->target)) {
+        if (a->calib_cache) {
+            LD_TRY(ld_calib_cache_read(a->calib_cache, &s->calib));
+            snprintf(s->calib_desc, sizeof s->calib_desc, "TensorRT cache %s (%d tensors)", a->calib_cache, s->calib.n);
+        } else {
+            ld_feed *cf = s->samples;
+            int cn = s->nsamples;
+            char **cnames = NULL;
+            int64_t cnn = 0;
+            if (a->calib) LD_TRY(load_samples(s, a->calib, &cf, &cn, &cnames, &cnn));
+            st = ld_calibrate(s->model, &s->opts.policy, cf, cn, a->calib_method, a->percentile, &s->calib);
+            int64_t nsamp = 0;
+            for (int i = 0; i < cn; i++) nsamp += cf[i].n && cf[i].items[0].t->ndim ? cf[i].items[0].t->dims[0] : 1;
+            snprintf(s->calib_desc, sizeof s->calib_desc, "%s over %lld samples of %s", ld_calib_method_name(a->calib_method),
+                     (long long)nsamp, a->calib ? a->calib : "the compared data");
+            if (a->calib) { ld_samples_free(cf, cn); ld_strings_free(cnames, cnn); }
+            LD_TRY(st);
+        }
+        if (a->write_calib_cache) LD_TRY(ld_calib_cache_write(a->write_calib_cache, &s->calib, a->force));
+    }
+    return LD_OK;
+}
+
+void ld_session_close(ld_session *s) {
+    ld_samples_free(s->samples, s->nsamples);
+    ld_strings_free(s->names, s->nnames);
+    ld_strings_free(s->class_names, s->nclass_names);
+    free(s->labels);
+    free(s->pinned);
+    ld_calib_clear(&s->calib);
+    ld_model_free(s->model);
+    memset(s, 0, sizeof *s);
+}
+
+ld_status ld_session_compare(ld_session *s, ld_compare *c) {
+    LD_TRY(ld_compare_init(c, s->model, &s->opts));
+    for (int i = 0; i < s->nsamples; i++) {
+        ld_status st = ld_compare_add_sample(c, &s->samples[i]);
+        if (st != LD_OK) return s->nsamples > 1 ? ld_err_prefix(st, "sample %d", i) : st;
+    }
+    return ld_compare_finish(c, s->labels, s->nlabels);
+}
+
+void ld_session_meta(const ld_session *s, ld_report_meta *m) {
+    memset(m, 0, sizeof *m);
+    m->model_path = s->args->model;
+    m->mode = s->args->against ? "against-model" : s->args->against_outputs ? "against-outputs" : "emulate";
+    m->against = s->args->against ? s->args->against : s->args->against_outputs;
+    m->data = s->data_desc;
+    m->calib_desc = s->calib_desc[0] ? s->calib_desc : NULL;
+    m->pins = s->args->pins;
+    m->npins = s->args->npins;
+    m->class_names = (const char *const *)s->class_names;
+    m->nclass_names = s->nclass_names;
+}
