@@ -90,6 +90,17 @@ ld_status ld_compare_finish(ld_compare *c, const int64_t *labels, int64_t nlabel
 void ld_compare_free(ld_compare *c);
 
 
+/* A sample whose values stay in memory (opts.keep_tgt; reference values are kept for the
+ * graph outputs) so the target side can be recomputed from any node after the pins change:
+ * autopin's incremental re-execution. Opening runs the full measured pass once. */
+typedef struct ld_sample_run ld_sample_run;
+ld_status ld_sample_run_open(ld_compare *c, const ld_feed *in, ld_sample_run **out);
+/* Recompute the target values of nodes from..end with the current c->opts.policy.pinned. */
+ld_status ld_sample_run_target_from(ld_sample_run *r, int from);
+const ld_tensor *ld_sample_run_ref(const ld_sample_run *r, int value);
+const ld_tensor *ld_sample_run_tgt(const ld_sample_run *r, int value);
+void ld_sample_run_close(ld_sample_run *r);
+
 /* Other-engine comparisons: measure `other` (any float dtype, converted to float32) against
  * the reference `ref` for output k of node i, as the propagated comparison. */
 ld_status ld_compare_add_pair(ld_compare *c, int node, int out, const ld_tensor *ref,

@@ -15,6 +15,7 @@ typedef struct ld_command {
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_autopin(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 int ld_cpu_count(void);

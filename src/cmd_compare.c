@@ -84,8 +84,11 @@ static ld_status parse_double(const char *flag, const char *v, double lo, double
     return LD_OK;
 }
 
-ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args *a, bool *help) {
+ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args *a, bool *help,
+                           compare_extra_fn extra, void *extra_user) {
     memset(a, 0, sizeof *a);
+    a->extra = extra;
+    a->extra_user = extra_user;
     ld_input_opts_init(&a->in);
     a->in.specs = a->specs;
     ld_data_opts_init(&a->data);
@@ -277,7 +280,7 @@ static ld_status run_against(ld_session *s, ld_compare *c) {
 int cmd_compare(int argc, char **argv) {
     compare_args a;
     bool help = false;
-    ld_status st = ld_compare_parse(argc, argv, "compare", &a, &help);
+    ld_status st = ld_compare_parse(argc, argv, "compare", &a, &help, NULL, NULL);
     if (help) { fputs(ld_compare_usage, stdout); return 0; }
     if (st != LD_OK) return ld_report_error(st, NULL);
     ld_session s;

@@ -40,7 +40,8 @@ typedef struct compare_args {
     void *extra_user;
 } compare_args;
 
-ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args *a, bool *help);
+ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args *a, bool *help,
+                           compare_extra_fn extra, void *extra_user);
 void ld_compare_args_tol(const compare_args *a, ld_tol *tol);
 
 typedef struct ld_session {

@@ -202,8 +202,59 @@ static ld_status run_node(cmp_state *s, int i) {
         if (v < 0 || g->values[v].is_output || g->values[v].is_input) continue;
         bool dead = k < nin ? g->values[v].last_use == i : g->values[v].last_use < 0;
         if (!dead) continue;
-        if (!c->opts.keep_tgt) drop(&s->tx, v);
-        if (!c->opts.keep_ref && !c->opts.keep_tgt) drop(&s->rx, v);
+        if (c->opts.keep_tgt) {
+            if (s->tx.vals[v] == s->rx.vals[v] && s->rx.owned[v] && !s->tx.owned[v]) {
+                s->tx.owned[v] = true;            /* the target side keeps the shared value */
+                s->rx.owned[v] = false;
+                s->rx.vals[v] = g->values[v].const_val;
+            } else if (!c->opts.keep_ref) {
+                drop(&s->rx, v);
+            }
+        } else {
+            drop(&s->tx, v);
+            if (!c->opts.keep_ref) drop(&s->rx, v);
+        }
+    }
+    return LD_OK;
+}
+
+/* Target side only (autopin's re-runs): node i on the kept target values, current pins. */
+static ld_status run_target_node(cmp_state *s, int i) {
+    ld_compare *c = s->c;
+    ld_graph *g = c->model->graph;
+    const ld_node *n = &g->nodes[i];
+    const ld_policy *p = &c->opts.policy;
+    int nin = n->nin, nout = n->nout;
+    ld_tensor *tin[64], ttmp[64], *tout[64];
+    if (nin > 64 || nout > 64) return ld_error(LD_ERR_UNSUPPORTED, "node has more than 64 inputs or outputs");
+    memset(ttmp, 0, sizeof(ld_tensor) * nin);
+    bool fl = false;
+    ld_status st = LD_OK;
+    for (int k = 0; k < nin && st == LD_OK; k++) {
+        int v = n->in[k];
+        tin[k] = v >= 0 ? s->tx.vals[v] : NULL;
+        if (v < 0) continue;
+        if (!tin[k]) return ld_error(LD_ERR_INTERNAL, "target input '%s' is not available", g->values[v].name);
+        fl |= is_f32(tin[k]);
+        bool cst = g->values[v].const_val != NULL;
+        ld_target f = input_format(c, n, i, cst);
+        if (cst) st = const_target(s, v, f, &tin[k]);
+        else if (s->fmt[v] != f) st = cast_input(tin[k], f, &ttmp[k], &tin[k]);
+    }
+    if (st == LD_OK) st = alloc_outs(n, tout);
+    int64_t sat = 0;
+    if (st == LD_OK) st = ld_policy_run_node(p, &s->tx, n, tin, tout, &sat);
+    for (int k = 0; k < nin; k++) ld_tensor_clear(&ttmp[k]);
+    if (st != LD_OK) { free_outs(tout, nout); return st; }
+    for (int k = 0; k < nout; k++) fl |= is_f32(tout[k]);
+    ld_target store = (p->pinned && p->pinned[i]) ? LD_TARGET_FP32 : ld_policy_storage(p, n);
+    for (int k = 0; k < nout; k++) {
+        int v = n->out[k];
+        if (v < 0) continue;
+        if (s->tx.owned[v]) ld_tensor_free(s->tx.vals[v]);
+        s->tx.vals[v] = tout[k];
+        s->tx.owned[v] = true;
+        s->fmt[v] = fl ? store : LD_TARGET_FP32;
     }
     return LD_OK;
 }
@@ -263,50 +314,101 @@ static ld_status append_rows(ld_tensor **acc, const ld_tensor *t) {
     return LD_OK;
 }
 
-ld_status ld_compare_add_sample(ld_compare *c, const ld_feed *in) {
+static void state_free(cmp_state *s) {
+    ld_graph *g = s->c->model->graph;
+    if (s->tx.vals) {   /* the target side may alias reference values: let go of those first */
+        for (int v = 0; v < g->nvalues; v++)
+            if (s->tx.owned[v] && s->rx.owned[v] && s->tx.vals[v] == s->rx.vals[v]) s->tx.owned[v] = false;
+        ld_exec_destroy(&s->tx);
+    }
+    if (s->rx.vals) ld_exec_destroy(&s->rx);
+    for (int v = 0; s->cconst && v < g->nvalues; v++) ld_tensor_free(s->cconst[v]);
+    free(s->cconst);
+    free(s->fmt);
+    free(s);
+}
+
+static ld_status state_open(ld_compare *c, const ld_feed *in, cmp_state **out) {
     ld_graph *g = c->model->graph;
-    cmp_state s = {.c = c};
-    double t0 = ld_now_sec();
-    ld_status st = ld_exec_init(&s.rx, g, NULL);
-    if (st == LD_OK) st = ld_exec_init(&s.tx, g, NULL);
-    s.fmt = calloc(g->nvalues + 1, sizeof *s.fmt);
-    s.cconst = calloc(g->nvalues + 1, sizeof *s.cconst);
-    if (st == LD_OK && (!s.fmt || !s.cconst)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    cmp_state *s = calloc(1, sizeof *s);
+    if (!s) return ld_error(LD_ERR_NOMEM, "out of memory");
+    s->c = c;
+    ld_status st = ld_exec_init(&s->rx, g, NULL);
+    if (st == LD_OK) st = ld_exec_init(&s->tx, g, NULL);
+    s->fmt = calloc(g->nvalues + 1, sizeof *s->fmt);
+    s->cconst = calloc(g->nvalues + 1, sizeof *s->cconst);
+    if (st == LD_OK && (!s->fmt || !s->cconst)) st = ld_error(LD_ERR_NOMEM, "out of memory");
     for (int k = 0; st == LD_OK && k < in->n; k++) {
-        st = ld_exec_set_input(&s.rx, in->items[k].name, in->items[k].t);
-        if (st == LD_OK) st = ld_exec_set_input(&s.tx, in->items[k].name, in->items[k].t);
+        st = ld_exec_set_input(&s->rx, in->items[k].name, in->items[k].t);
+        if (st == LD_OK) st = ld_exec_set_input(&s->tx, in->items[k].name, in->items[k].t);
     }
     for (int k = 0; st == LD_OK && k < g->ninputs; k++)
-        if (!s.rx.vals[g->inputs[k]]) st = ld_error(LD_ERR_DATA, "missing input '%s'", g->values[g->inputs[k]].name);
+        if (!s->rx.vals[g->inputs[k]]) st = ld_error(LD_ERR_DATA, "missing input '%s'", g->values[g->inputs[k]].name);
+    if (st != LD_OK) { state_free(s); return st; }
+    *out = s;
+    return LD_OK;
+}
+
+static ld_status node_error(ld_status st, const ld_node *n) {
+    return ld_err_prefix(st, "node '%s' (%s-%d)", n->name, n->op_type, n->op ? n->op->since : n->opset);
+}
+
+/* Full side-by-side pass over one sample, measuring into c; the state stays open. */
+static ld_status state_run(cmp_state *s) {
+    ld_compare *c = s->c;
+    ld_graph *g = c->model->graph;
+    double t0 = ld_now_sec();
+    ld_status st = LD_OK;
     for (int i = 0; st == LD_OK && i < g->nnodes; i++) {
         if (g->nodes[i].folded) continue;
-        st = run_node(&s, i);
-        if (st != LD_OK)
-            ld_err_prefix(st, "node '%s' (%s-%d)", g->nodes[i].name, g->nodes[i].op_type,
-                          g->nodes[i].op ? g->nodes[i].op->since : g->nodes[i].opset);
+        st = run_node(s, i);
+        if (st != LD_OK) node_error(st, &g->nodes[i]);
         if (c->opts.progress && i % 50 == 0)
             fprintf(stderr, "\rlayerdiff: sample %lld: node %d/%d", (long long)c->samples + 1, i, g->nnodes);
     }
     if (c->opts.progress) fprintf(stderr, "\r\033[K");
     if (st == LD_OK && g->noutputs) {
-        st = append_rows(&c->ref_out0, s.rx.vals[g->outputs[0]]);
-        if (st == LD_OK) st = append_rows(&c->tgt_out0, s.tx.vals[g->outputs[0]]);
+        st = append_rows(&c->ref_out0, s->rx.vals[g->outputs[0]]);
+        if (st == LD_OK) st = append_rows(&c->tgt_out0, s->tx.vals[g->outputs[0]]);
     }
     if (st == LD_OK) c->samples++;
-    /* the target side may alias reference values: drop it first */
-    if (s.tx.vals) {
-        for (int v = 0; v < g->nvalues; v++) {
-            if (s.tx.owned[v] && s.tx.vals[v] == s.rx.vals[v]) s.tx.owned[v] = false;
-        }
-        ld_exec_destroy(&s.tx);
-    }
-    if (s.rx.vals) ld_exec_destroy(&s.rx);
-    for (int v = 0; s.cconst && v < g->nvalues; v++) ld_tensor_free(s.cconst[v]);
-    free(s.cconst);
-    free(s.fmt);
     c->seconds += ld_now_sec() - t0;
     return st;
 }
+
+ld_status ld_compare_add_sample(ld_compare *c, const ld_feed *in) {
+    cmp_state *s;
+    LD_TRY(state_open(c, in, &s));
+    ld_status st = state_run(s);
+    state_free(s);
+    return st;
+}
+
+/* ---- kept runs (autopin) ---- */
+
+ld_status ld_sample_run_open(ld_compare *c, const ld_feed *in, ld_sample_run **out) {
+    cmp_state *s;
+    LD_TRY(state_open(c, in, &s));
+    ld_status st = state_run(s);
+    if (st != LD_OK) { state_free(s); return st; }
+    *out = (ld_sample_run *)s;
+    return LD_OK;
+}
+
+ld_status ld_sample_run_target_from(ld_sample_run *r, int from) {
+    cmp_state *s = (cmp_state *)r;
+    ld_graph *g = s->c->model->graph;
+    for (int i = from < 0 ? 0 : from; i < g->nnodes; i++) {
+        if (g->nodes[i].folded) continue;
+        ld_status st = run_target_node(s, i);
+        if (st != LD_OK) return node_error(st, &g->nodes[i]);
+    }
+    return LD_OK;
+}
+
+const ld_tensor *ld_sample_run_ref(const ld_sample_run *r, int v) { return ((const cmp_state *)r)->rx.vals[v]; }
+const ld_tensor *ld_sample_run_tgt(const ld_sample_run *r, int v) { return ((const cmp_state *)r)->tx.vals[v]; }
+void ld_sample_run_close(ld_sample_run *r) { if (r) state_free((cmp_state *)r); }
 
 /* ---- decisions ---- */
 

@@ -263,6 +263,13 @@ ld_status ld_graph_infer_shapes(ld_graph *g, ld_tensor **inputs, int64_t default
         for (int k = 0; k < n->nout; k++) outs[k] = n->out[k] >= 0 ? &outs_t[k] : NULL;
         ld_status st;
         bool cheap = in_elems <= INFER_FOLD_MAX && !(n->op->flags & (LD_OPF_NOFOLD | LD_OPF_SUBGRAPH));
+        if (cheap && (all_data || (n->op->flags & LD_OPF_SHAPE_ONLY)) && !(n->op->flags & LD_OPF_ALLOCS)) {
+            /* small inputs can still make a huge output (ConstantOfShape, Expand, Tile) */
+            st = ld_node_infer(n, ins, outs);
+            for (int k = 0; st == LD_OK && k < n->nout; k++)
+                if (outs[k] && outs[k]->numel > INFER_FOLD_MAX) cheap = false;
+            for (int k = 0; k < n->nout; k++) ld_tensor_clear(&outs_t[k]);
+        }
         if (cheap && (all_data || (n->op->flags & LD_OPF_SHAPE_ONLY))) {
             st = ld_node_run(NULL, n, ins, outs);
             for (int k = 0; st == LD_OK && k < n->nout; k++)   /* keep only small results' data */

@@ -1,0 +1,396 @@
+/*
+** autopin.c — the pin search. One measured pass ranks the nodes by the error they cause
+** (isolated comparison); every try then changes the pin set and recomputes only the target
+** values downstream of the earliest changed node, reusing the kept values upstream.
+**   greedy: pin the k worst (k = 1, 2, 4, ... then bisection on k) until the goals hold,
+**           then try to unpin each chosen node, least harmful first;
+**   bisect / linear: pin a prefix (or, reversed, a suffix) of the topological order, as
+**           Polygraphy's `debug precision`, then prune the same way.
+*/
+#include "ld_autopin.h"
+#include "cmd_compare.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- goals ---- */
+
+ld_status ld_goal_parse(const char *s, ld_goal *g) {
+    static const struct { const char *name; ld_goal_kind k; const char *op; } tab[] = {
+        {"sqnr", LD_GOAL_SQNR, ">="}, {"cosine", LD_GOAL_COSINE, ">="}, {"top1", LD_GOAL_TOP1, ">="},
+        {"acc_delta", LD_GOAL_ACC_DELTA, ">="}, {"maxrel", LD_GOAL_MAXREL, "<="},
+    };
+    for (size_t i = 0; i < LD_ARRAY_LEN(tab); i++) {
+        size_t n = strlen(tab[i].name);
+        if (strncmp(s, tab[i].name, n) || strncmp(s + n, tab[i].op, 2)) continue;
+        char *end;
+        const char *v = s + n + 2;
+        g->kind = tab[i].k;
+        g->value = strtod(v, &end);
+        if (end == v || *end || !isfinite(g->value)) break;
+        return LD_OK;
+    }
+    return ld_error(LD_ERR_USAGE, "--goal '%s': expected sqnr>=DB, cosine>=X, top1>=PCT, acc_delta>=-PP or maxrel<=X", s);
+}
+
+const char *ld_goal_str(const ld_goal *g, char *buf, size_t n) {
+    static const char *const names[] = {"sqnr>=", "cosine>=", "top1>=", "acc_delta>=", "maxrel<="};
+    snprintf(buf, n, "%s%g", names[g->kind], g->value);
+    return buf;
+}
+
+int ld_goal_defaults(ld_target t, bool classifier, ld_goal *out, int max) {
+    int n = 0;
+    double sqnr = t == LD_TARGET_FP16 ? 40 : t == LD_TARGET_BF16 ? 30 : 20;
+    if (n < max) out[n++] = (ld_goal){LD_GOAL_SQNR, sqnr};
+    if (classifier && n < max) out[n++] = (ld_goal){LD_GOAL_TOP1, 99.0};
+    return n;
+}
+
+static bool goal_holds(const ld_goal *g, const ld_goal_eval *e) {
+    switch (g->kind) {
+    case LD_GOAL_SQNR: return e->sqnr >= g->value;
+    case LD_GOAL_COSINE: return e->cosine >= g->value;
+    case LD_GOAL_TOP1: return e->top1 >= g->value;
+    case LD_GOAL_ACC_DELTA: return e->labelled && e->acc_delta >= g->value;
+    case LD_GOAL_MAXREL: return e->maxrel <= g->value;
+    }
+    return false;
+}
+
+/* ---- search state ---- */
+
+typedef struct search {
+    ld_session *s;
+    ld_compare c;
+    ld_sample_run **runs;
+    int nruns;
+    bool *cur;               /* pins the kept target values were computed with */
+    const ld_autopin_opts *o;
+    ld_autopin_result *r;
+    ld_goal_eval best_eval;
+    int best_npinned;
+    double t0;
+    int tries;
+    const char *stopped;
+} search;
+
+/* Goal figures over every sample's outputs for the current target values. */
+static void evaluate(search *S, ld_goal_eval *e) {
+    ld_graph *g = S->s->model->graph;
+    double see = 0, srr = 0, stt = 0, srt = 0, maxrel = 0;
+    int64_t agree = 0, rows = 0, rc = 0, tc = 0;
+    bool finite = true;
+    for (int k = 0; k < S->nruns; k++) {
+        for (int q = 0; q < g->noutputs; q++) {
+            const ld_tensor *rt = ld_sample_run_ref(S->runs[k], g->outputs[q]);
+            const ld_tensor *tt = ld_sample_run_tgt(S->runs[k], g->outputs[q]);
+            if (!rt || !tt || rt->dtype != LD_F32 || tt->dtype != LD_F32 || rt->numel != tt->numel) continue;
+            const float *a = rt->data, *b = tt->data;
+            for (int64_t i = 0; i < rt->numel; i++) {
+                if (!isfinite(a[i])) continue;
+                if (!isfinite(b[i])) { finite = false; continue; }
+                double d = (double)a[i] - b[i];
+                see += d * d; srr += (double)a[i] * a[i]; stt += (double)b[i] * b[i]; srt += (double)a[i] * b[i];
+                double rel = fabs(d) / (fabs(a[i]) + LD_REL_EPS);
+                if (rel > maxrel) maxrel = rel;
+            }
+            if (q == 0 && rt->ndim == 2 && rt->dims[1] > 1) {
+                int64_t K = rt->dims[1];
+                for (int64_t n = 0; n < rt->dims[0]; n++, rows++) {
+                    int64_t ia = 0, ib = 0;
+                    for (int64_t j = 1; j < K; j++) {
+                        if (a[n * K + j] > a[n * K + ia]) ia = j;
+                        if (b[n * K + j] > b[n * K + ib]) ib = j;
+                    }
+                    agree += ia == ib;
+                    if (S->s->labels && rows < S->s->nlabels) {
+                        rc += ia == S->s->labels[rows];
+                        tc += ib == S->s->labels[rows];
+                    }
+                }
+            }
+        }
+    }
+    e->sqnr = see == 0 ? INFINITY : srr == 0 ? -INFINITY : 10 * log10(srr / see);
+    e->cosine = (srr == 0 && stt == 0) ? 1.0 : (srr == 0 || stt == 0) ? 0.0 : srt / sqrt(srr * stt);
+    e->top1 = rows ? 100.0 * agree / rows : 100.0;
+    e->labelled = S->s->labels && S->s->nlabels >= rows && rows > 0;
+    e->acc_delta = e->labelled ? 100.0 * (tc - rc) / rows : 0;
+    e->maxrel = maxrel;
+    e->finite = finite;
+    e->met = finite;
+    for (int i = 0; i < S->o->ngoals; i++) e->met &= goal_holds(&S->o->goals[i], e);
+}
+
+static double primary(const search *S, const ld_goal_eval *e) {
+    if (!e->finite) return -INFINITY;
+    const ld_goal *g = &S->o->goals[0];
+    switch (g->kind) {
+    case LD_GOAL_SQNR: return e->sqnr;
+    case LD_GOAL_COSINE: return e->cosine;
+    case LD_GOAL_TOP1: return e->top1;
+    case LD_GOAL_ACC_DELTA: return e->acc_delta;
+    default: return -e->maxrel;
+    }
+}
+
+static int count(const bool *p, int n) { int c = 0; for (int i = 0; i < n; i++) c += p[i]; return c; }
+
+static bool out_of_budget(search *S) {
+    if (S->o->max_tries && S->tries >= S->o->max_tries) { S->stopped = "max-tries"; return true; }
+    if (S->o->time_limit > 0 && ld_now_sec() - S->t0 >= S->o->time_limit) { S->stopped = "time-limit"; return true; }
+    return false;
+}
+
+/* Evaluate a pin set: recompute from the earliest change, remember the best result. */
+static ld_status try_pins(search *S, const bool *want, ld_goal_eval *e) {
+    int n = S->s->model->graph->nnodes, from = -1;
+    for (int i = 0; i < n; i++)
+        if (want[i] != S->cur[i]) { from = i; break; }
+    if (from >= 0) {
+        memcpy(S->cur, want, sizeof(bool) * n);   /* the policy reads the pins through cur */
+        for (int k = 0; k < S->nruns; k++) LD_TRY(ld_sample_run_target_from(S->runs[k], from));
+    }
+    evaluate(S, e);
+    S->tries++;
+    int np = count(want, n);
+    bool better = (e->met && (!S->r->met || np < S->best_npinned)) ||
+                  (!e->met && !S->r->met && primary(S, e) > primary(S, &S->best_eval));
+    if (better) {
+        memcpy(S->r->pinned, want, sizeof(bool) * n);
+        S->best_eval = *e;
+        S->best_npinned = np;
+        S->r->met = e->met;
+    }
+    if (S->o->progress)
+        fprintf(stderr, "autopin: try %d: %d pin%s, from node %d: sqnr %.2f dB, top1 %.2f%%%s\n", S->tries, np,
+                np == 1 ? "" : "s", from, e->sqnr, e->top1, e->met ? "  goal met" : "");
+    return LD_OK;
+}
+
+/* Nodes worth pinning, ranked worst first by the isolated comparison. */
+typedef struct cand { int node; double score; bool fail; } cand;
+
+static int cmp_cand(const void *a, const void *b) {
+    const cand *x = a, *y = b;
+    if (x->fail != y->fail) return x->fail ? -1 : 1;
+    if (x->score != y->score) return x->score < y->score ? -1 : 1;
+    return x->node - y->node;
+}
+
+static int rank_nodes(search *S, cand *out) {
+    int n = 0;
+    for (int i = 0; i < S->c.nnodes; i++) {
+        const ld_node_result *nr = &S->c.nodes[i];
+        if (nr->folded) continue;
+        double worst = INFINITY;
+        bool fail = false, any = false;
+        for (int k = 0; k < nr->nout; k++) {
+            const ld_tensor_result *t = &nr->outs[k];
+            if (!t->measured) continue;
+            double q = ld_err_sqnr(&t->iso);
+            if (t->iso.new_nan || t->iso.new_inf || t->iso.overflow) q = -INFINITY;
+            any = true;
+            if (q < worst) worst = q;
+            fail |= !t->iso_pass;
+        }
+        if (!any || (isinf(worst) && worst > 0)) continue;   /* exact in the target: pinning cannot help */
+        out[n++] = (cand){i, worst, fail};
+    }
+    qsort(out, n, sizeof *out, cmp_cand);
+    return n;
+}
+
+static ld_status prune(search *S, bool *set, const cand *order, int norder) {
+    ld_goal_eval e;
+    for (int j = norder - 1; j >= 0; j--) {   /* least harmful first */
+        int i = order[j].node;
+        if (!set[i]) continue;
+        if (out_of_budget(S)) break;
+        set[i] = false;
+        LD_TRY(try_pins(S, set, &e));
+        if (!e.met) set[i] = true;
+    }
+    return LD_OK;
+}
+
+static ld_status greedy(search *S, cand *cs, int nc) {
+    int n = S->s->model->graph->nnodes;
+    bool *set = calloc(n + 1, sizeof(bool));
+    if (!set) return ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_goal_eval e;
+    int lo = 0, hi = -1;
+    ld_status st = LD_OK;
+    for (int k = 1; st == LD_OK && !out_of_budget(S); k = k * 2 > nc ? nc : k * 2) {
+        memcpy(set, S->s->pinned, sizeof(bool) * n);
+        for (int j = 0; j < k; j++) set[cs[j].node] = true;
+        st = try_pins(S, set, &e);
+        if (e.met) { hi = k; break; }
+        lo = k;
+        if (k == nc) break;
+    }
+    while (st == LD_OK && hi > 0 && hi - lo > 1 && !out_of_budget(S)) {
+        int mid = (lo + hi) / 2;
+        memcpy(set, S->s->pinned, sizeof(bool) * n);
+        for (int j = 0; j < mid; j++) set[cs[j].node] = true;
+        st = try_pins(S, set, &e);
+        if (e.met) hi = mid; else lo = mid;
+    }
+    if (st == LD_OK && hi > 0) {
+        memcpy(set, S->s->pinned, sizeof(bool) * n);
+        for (int j = 0; j < hi; j++) set[cs[j].node] = true;
+        if (S->o->prune) st = prune(S, set, cs, hi);
+    }
+    free(set);
+    return st;
+}
+
+/* bisect / linear over a prefix (forward) or suffix (reverse) of the candidates in order */
+static ld_status ordered(search *S, cand *cs, int nc) {
+    int n = S->s->model->graph->nnodes;
+    int *topo = malloc(sizeof(int) * (nc + 1));
+    bool *set = calloc(n + 1, sizeof(bool));
+    if (!topo || !set) { free(topo); free(set); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    for (int j = 0; j < nc; j++) topo[j] = cs[j].node;
+    for (int a = 1; a < nc; a++)     /* insertion sort by node index */
+        for (int b = a; b > 0 && topo[b - 1] > topo[b]; b--) { int t = topo[b]; topo[b] = topo[b - 1]; topo[b - 1] = t; }
+    ld_goal_eval e;
+    ld_status st = LD_OK;
+#define SET_K(k) do { memcpy(set, S->s->pinned, sizeof(bool) * n); \
+        for (int j = 0; j < (k); j++) set[topo[S->o->reverse ? nc - 1 - j : j]] = true; } while (0)
+    int found = -1;
+    if (S->o->strategy == LD_STRAT_LINEAR) {
+        for (int k = 1; st == LD_OK && k <= nc && !out_of_budget(S); k++) {
+            SET_K(k);
+            st = try_pins(S, set, &e);
+            if (e.met) { found = k; break; }
+        }
+    } else {
+        int lo = 0, hi = nc;
+        SET_K(nc);
+        st = try_pins(S, set, &e);
+        if (st == LD_OK && e.met) {
+            while (hi - lo > 1 && st == LD_OK && !out_of_budget(S)) {
+                int mid = (lo + hi) / 2;
+                SET_K(mid);
+                st = try_pins(S, set, &e);
+                if (e.met) hi = mid; else lo = mid;
+            }
+            found = hi;
+        }
+    }
+    if (st == LD_OK && found > 0 && S->o->prune) {
+        SET_K(found);
+        cand *ord = malloc(sizeof(cand) * (nc + 1));   /* prune in ranking order */
+        if (!ord) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        else {
+            memcpy(ord, cs, sizeof(cand) * nc);
+            st = prune(S, set, ord, nc);
+            free(ord);
+        }
+    }
+#undef SET_K
+    free(topo);
+    free(set);
+    return st;
+}
+
+/* ---- cost of the pinned part ---- */
+
+static double node_flops(const ld_node *n, ld_sample_run *run) {
+    const ld_tensor *y = n->nout && n->out[0] >= 0 ? ld_sample_run_tgt(run, n->out[0]) : NULL;
+    const ld_tensor *w = n->nin > 1 && n->in[1] >= 0 ? ld_sample_run_tgt(run, n->in[1]) : NULL;
+    const ld_tensor *x = n->nin > 0 && n->in[0] >= 0 ? ld_sample_run_tgt(run, n->in[0]) : NULL;
+    if (!y || y->kind != LD_KIND_TENSOR) return 0;
+    if (!strcmp(n->op_type, "Conv") && w && w->ndim >= 2)
+        return 2.0 * (double)y->numel * (double)(w->numel / w->dims[0]);
+    if ((!strcmp(n->op_type, "MatMul") || !strcmp(n->op_type, "Gemm")) && x && x->kind == LD_KIND_TENSOR && x->ndim)
+        return 2.0 * (double)y->numel * (double)x->dims[x->ndim - 1];
+    return (double)y->numel;
+}
+
+static void cost_share(search *S) {
+    ld_graph *g = S->s->model->graph;
+    double ft = 0, fp = 0, pt = 0, pp = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+        const ld_node *n = &g->nodes[i];
+        if (n->folded) continue;
+        double f = S->nruns ? node_flops(n, S->runs[0]) : 0, p = 0;
+        for (int k = 0; k < n->nin; k++)
+            if (n->in[k] >= 0 && g->values[n->in[k]].const_val) p += (double)g->values[n->in[k]].const_val->numel;
+        ft += f; pt += p;
+        if (S->r->pinned[i]) { fp += f; pp += p; }
+    }
+    S->r->fp32_flops_share = ft > 0 ? fp / ft : 0;
+    S->r->fp32_params_share = pt > 0 ? pp / pt : 0;
+}
+
+ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_result *r) {
+    memset(r, 0, sizeof *r);
+    ld_graph *g = s->model->graph;
+    search S = {.s = s, .o = o, .r = r, .t0 = ld_now_sec()};
+    r->pinned = calloc(g->nnodes + 1, sizeof(bool));
+    S.cur = calloc(g->nnodes + 1, sizeof(bool));
+    cand *cs = calloc(g->nnodes + 1, sizeof(cand));
+    S.runs = calloc(s->nsamples + 1, sizeof *S.runs);
+    if (!r->pinned || !S.cur || !cs || !S.runs) { free(cs); free(S.cur); free(S.runs); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    /* the user's own pins are the starting point and stay pinned */
+    memcpy(S.cur, s->pinned, sizeof(bool) * g->nnodes);
+    ld_compare_opts co = s->opts;
+    co.policy.pinned = S.cur;
+    co.keep_tgt = true;
+    co.isolated = true;
+    ld_status st = ld_compare_init(&S.c, s->model, &co);
+    for (int k = 0; st == LD_OK && k < s->nsamples; k++) {
+        st = ld_sample_run_open(&S.c, &s->samples[k], &S.runs[k]);
+        if (st == LD_OK) S.nruns++;
+    }
+    if (st == LD_OK) st = ld_compare_finish(&S.c, s->labels, s->nlabels);
+    if (st == LD_OK) {
+        evaluate(&S, &r->before);
+        memcpy(r->pinned, S.cur, sizeof(bool) * g->nnodes);
+        S.best_eval = r->before;
+        S.best_npinned = count(S.cur, g->nnodes);
+        r->met = r->before.met;
+        int nc = rank_nodes(&S, cs);
+        /* user pins are not candidates */
+        int w = 0;
+        for (int j = 0; j < nc; j++) if (!s->pinned[cs[j].node]) cs[w++] = cs[j];
+        r->candidates = nc = w;
+        if (o->progress)
+            fprintf(stderr, "autopin: %d candidate nodes; without new pins: sqnr %.2f dB, top1 %.2f%%%s\n", nc,
+                    r->before.sqnr, r->before.top1, r->before.met ? " (goal already met)" : "");
+        if (!r->before.met && nc > 0) {
+            /* the user's pins stay: strategies work on top of them */
+            st = o->strategy == LD_STRAT_GREEDY ? greedy(&S, cs, nc) : ordered(&S, cs, nc);
+            for (int i = 0; i < g->nnodes; i++) if (s->pinned[i]) r->pinned[i] = true;
+        }
+    }
+    if (st == LD_OK) {
+        /* final figures of the best set (recomputed, cheap when it is the current one) */
+        ld_goal_eval e;
+        st = try_pins(&S, r->pinned, &e);
+        S.tries--;
+        r->after = e;
+        r->met = e.met;
+        r->npinned = count(r->pinned, g->nnodes);
+        cost_share(&S);
+    }
+    r->tries = S.tries;
+    r->seconds = ld_now_sec() - S.t0;
+    r->stopped = S.stopped;
+    for (int k = 0; k < S.nruns; k++) ld_sample_run_close(S.runs[k]);
+    free(S.runs);
+    free(S.cur);
+    free(cs);
+    ld_compare_free(&S.c);
+    return st;
+}
+
+void ld_autopin_result_free(ld_autopin_result *r) {
+    free(r->pinned);
+    memset(r, 0, sizeof *r);
+}
