@@ -269,7 +269,9 @@ ld_status ld_exec_subgraph(ld_exec *ex, ld_graph *sub, ld_tensor **inputs, int n
         int v = sub->outputs[o];
         ld_tensor *t = se.vals[v];
         if (!t) { st = ld_error(LD_ERR_INTERNAL, "subgraph output '%s' missing", sub->values[v].name); break; }
-        if (se.owned[v]) {     /* move */
+        bool again = false;    /* the same value listed again later: copy, don't move */
+        for (int q = o + 1; q < nout; q++) again |= sub->outputs[q] == v;
+        if (se.owned[v] && !again) {     /* move */
             *outputs[o] = *t;
             free(t);
             se.vals[v] = NULL;
