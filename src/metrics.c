@@ -165,16 +165,18 @@ static int64_t compared(const ld_err *e) { return e->count - e->new_nan - e->new
 double ld_err_mean_abs(const ld_err *e) { int64_t n = compared(e); return n > 0 ? e->sum_abs / n : 0; }
 double ld_err_mean_rel(const ld_err *e) { int64_t n = compared(e); return n > 0 ? e->sum_rel / n : 0; }
 
+/* Nearest-rank quantile: the value of rank ceil(q * n) (1-based). */
 static double hist_quantile(const uint32_t *h, int64_t zeros, double q) {
     int64_t total = zeros;
     for (int i = 0; i < LD_ERR_BINS; i++) total += h[i];
     if (!total) return 0;
-    double want = q * (double)(total - 1);
+    int64_t rank = (int64_t)ceil(q * (double)total);
+    if (rank < 1) rank = 1;
     int64_t acc = zeros;
-    if ((double)acc > want) return 0;
+    if (acc >= rank) return 0;
     for (int i = 0; i < LD_ERR_BINS; i++) {
         acc += h[i];
-        if ((double)acc > want) return bin_value(i);
+        if (acc >= rank) return bin_value(i);
     }
     return bin_value(LD_ERR_BINS - 1);
 }
