@@ -114,8 +114,9 @@ static void evaluate(search *S, ld_goal_eval *e) {
             }
         }
     }
-    e->sqnr = see == 0 ? INFINITY : srr == 0 ? -INFINITY : 10 * log10(srr / see);
-    e->cosine = (srr == 0 && stt == 0) ? 1.0 : (srr == 0 || stt == 0) ? 0.0 : srt / sqrt(srr * stt);
+    /* non-finite outputs are the worst case whatever the finite elements say */
+    e->sqnr = !finite ? -INFINITY : see == 0 ? INFINITY : srr == 0 ? -INFINITY : 10 * log10(srr / see);
+    e->cosine = !finite ? 0.0 : (srr == 0 && stt == 0) ? 1.0 : (srr == 0 || stt == 0) ? 0.0 : srt / sqrt(srr * stt);
     e->top1 = rows ? 100.0 * agree / rows : 100.0;
     e->labelled = S->s->labels && S->s->nlabels >= rows && rows > 0;
     e->acc_delta = e->labelled ? 100.0 * (tc - rc) / rows : 0;

@@ -15,11 +15,7 @@ LD=./layerdiff
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
-if [ ! -d "$ORT_DIR/node_modules/onnxruntime-node" ]; then
-    echo "bench: installing onnxruntime-node into $ORT_DIR"
-    mkdir -p "$ORT_DIR"
-    (cd "$ORT_DIR" && npm install --no-audit --no-fund --ignore-scripts --silent onnxruntime-node >/dev/null)
-fi
+ORT_DIR=$ORT_DIR tools/ensure_ort.sh || { echo "bench: cannot install onnxruntime-node (node/npm missing or no registry)"; exit 1; }
 ORT_VERSION=$(node -e "console.log(require('$ORT_DIR/node_modules/onnxruntime-node/package.json').version)")
 
 # name model input batch

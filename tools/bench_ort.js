@@ -4,7 +4,7 @@
 //   node bench_ort.js MODEL INPUT_NAME INPUT.npy THREADS WARMUP REPEAT OUT.npy
 const fs = require('fs');
 const path = require('path');
-const ort = require(path.join(process.env.ORT_DIR, 'node_modules', 'onnxruntime-node'));
+const ort = require(path.resolve(process.env.ORT_DIR, 'node_modules', 'onnxruntime-node'));
 
 function readNpy(file) {
   const b = fs.readFileSync(file);
