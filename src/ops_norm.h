@@ -38,7 +38,7 @@ static inline float ld_norm_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t eb = (ni + 127) << 23;
+    int32_t eb = (int32_t)((uint32_t)(ni + 127) << 23);   /* ni + 127 >= 1 after the clamp */
     float scale;
     memcpy(&scale, &eb, 4);
     float y = p * scale;
