@@ -64,6 +64,7 @@ $(BUILD)/asan/onnx.pb-c.o: $(GEN_C)
 	@mkdir -p $(BUILD)/asan
 	$(CC) -std=gnu11 -O1 -g $(ASAN_FLAGS) -I$(BUILD)/gen $(PKG_CFLAGS) -c -o $@ $<
 
+$(BUILD)/obj/metrics.o: CFLAGS += -O3 -fno-signed-zeros -fassociative-math
 $(BUILD)/obj/%.o: src/%.c $(GEN_H) $(wildcard include/*.h) $(wildcard src/*.h)
 	@mkdir -p $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -27,13 +27,31 @@ double ld_calib_entropy(const uint64_t *hist, int nbins, double width);
 double ld_calib_percentile(const uint64_t *hist, int nbins, double width, double pct);
 double ld_calib_mse(const uint64_t *hist, int nbins, double width, int qmax);
 
-/* Calibrate every activation the policy quantizes (inputs of quantized nodes that are not
- * constants) over the samples. */
+/* Calibrate every activation the policy quantizes (inputs 0 and 1 of quantized, unpinned
+ * nodes that are not constants) over the samples, two FP32 passes (max |x|, then histograms).
+ * percentile <= 0 means 99.99 (used by LD_CALIB_PERCENTILE only). Results are added to *out
+ * (existing names overwritten); *out is untouched on error. */
 ld_status ld_calibrate(ld_model *m, const ld_policy *p, const ld_feed *samples, int nsamples,
                        ld_calib_method method, double percentile, ld_calib *out);
 
 ld_status ld_calib_cache_read(const char *path, ld_calib *out);
 /* Refuses to overwrite unless force. */
 ld_status ld_calib_cache_write(const char *path, const ld_calib *c, bool force);
+
+/* Additions (calib_cache.c). Entries read are added to *out (a name already there is
+ * overwritten); *out is untouched on error. header (may be NULL) receives the header line,
+ * malloc'ed, or NULL when the file has none. */
+ld_status ld_calib_cache_read_ex(const char *path, ld_calib *out, char **header);
+/* "TRT-8601-EntropyCalibration2", "TRT-8601-MinMaxCalibration" (TensorRT's names for its
+ * entropy and minmax calibrators), "TRT-8601-PercentileCalibration", "TRT-8601-MSECalibration". */
+const char *ld_calib_cache_header(ld_calib_method m);
+/* ld_calib_cache_write (which writes the entropy header) with another header. */
+ld_status ld_calib_cache_write_method(const char *path, const ld_calib *c, ld_calib_method m, bool force);
+ld_status ld_calib_cache_write_header(const char *path, const ld_calib *c, const char *header, bool force);
+/* The INT8 scale of an amax (amax / 127 in float) and back (scale * 127 in float, which
+ * gives back the same scale bits whenever some float amax has this scale; so cache scales
+ * survive a read/write bit for bit). */
+float ld_calib_amax_to_scale(float amax);
+float ld_calib_scale_to_amax(float scale);
 
 #endif

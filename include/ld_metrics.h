@@ -18,9 +18,11 @@
 typedef struct ld_tstats {
     int64_t count, nan, inf;
     double min, max, sum, sumsq, absmax;
-    /* histogram of values: LD_VAL_BINS linear bins over [lo, hi] fixed by the first sample */
+    /* histogram of values: LD_VAL_BINS linear bins over [lo, hi] fixed by the first sample
+     * (kept for reference tensors only: see ld_tstats_add) */
     double hlo, hhi;
     uint32_t hist[LD_VAL_BINS];
+    bool no_hist;
 } ld_tstats;
 
 void ld_tstats_init(ld_tstats *s);
@@ -41,7 +43,9 @@ typedef struct ld_err {
     int64_t subnormal;            /* target value in the format's subnormal range */
     int64_t saturated;            /* INT8/FP8: |value| beyond the quantization range */
     int64_t elem_fail;            /* elements with abs > atol and rel > rtol */
-    uint32_t hist_abs[LD_ERR_BINS], hist_rel[LD_ERR_BINS];
+    /* two copies each (even/odd elements: independent increments pipeline); last bin: sink */
+    uint32_t hist_abs[LD_ERR_BINS + 1], hist_rel[LD_ERR_BINS + 1];
+    uint32_t hist_abs2[LD_ERR_BINS + 1], hist_rel2[LD_ERR_BINS + 1];
     int64_t zero_abs, zero_rel;   /* exact zeros (below the histogram) */
     /* per channel (axis 1) worst absolute error, when the tensor has channels */
     int nch;

@@ -41,7 +41,9 @@ static inline float ld_round_bf16(float f) { return ld_bf16_to_f32(ld_f32_to_bf1
 /* Bulk conversions. */
 void ld_f32_to_f16_n(const float *src, uint16_t *dst, int64_t n);
 void ld_f16_to_f32_n(const uint16_t *src, float *dst, int64_t n);
-void ld_f32_round_f16_n(float *x, int64_t n);    /* in place */
+void ld_f32_round_f16_n(float *x, int64_t n);    /* in place (F16C when the CPU has it) */
+void ld_f32_round_f16_n_soft(float *x, int64_t n);   /* in place, software only */
+bool ld_f16c_available(void);
 void ld_f32_round_bf16_n(float *x, int64_t n);   /* in place */
 
 #endif

@@ -287,6 +287,7 @@ ld_status ld_compare_init(ld_compare *c, ld_model *m, const ld_compare_opts *o) 
             r->name = n->out[k] >= 0 ? g->values[n->out[k]].name : "";
             ld_tstats_init(&r->ref);
             ld_tstats_init(&r->tgt);
+            r->tgt.no_hist = true;     /* only the reference's value histogram is shown */
             for (int q = 0; q < g->noutputs; q++)
                 if (g->outputs[q] == n->out[k]) c->outputs[q] = r;
         }

@@ -11,6 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define CHUNK 256   /* elements per vectorised block */
 
 /* ---- tensor statistics ---- */
 
@@ -21,17 +26,53 @@ void ld_tstats_init(ld_tstats *s) {
     s->hlo = s->hhi = NAN;
 }
 
+__attribute__((target_clones("avx2", "default")))
 void ld_tstats_add(ld_tstats *s, const float *x, int64_t n) {
-    double mn = s->min, mx = s->max, sum = 0, sq = 0, am = s->absmax;
+    float mn = (float)s->min, mx = (float)s->max, am = (float)s->absmax;
+    double sum = 0, sq = 0;
     int64_t nan = 0, inf = 0;
-    for (int64_t i = 0; i < n; i++) {
-        float v = x[i];
-        if (!isfinite(v)) { if (isnan(v)) nan++; else inf++; continue; }
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
-        if (fabsf(v) > am) am = fabsf(v);
-        sum += v;
-        sq += (double)v * v;
+    for (int64_t c0 = 0; c0 < n; c0 += CHUNK) {
+        int64_t m = n - c0 < CHUNK ? n - c0 : CHUNK;
+        const float *X = x + c0;
+        int bad = 0;
+        for (int64_t j = 0; j < m; j++) bad |= !isfinite(X[j]);
+        float cmn = mn, cmx = mx, cam = am;
+        double cs = 0, cq = 0;
+        if (!bad) {
+            /* order-preserving integer keys make min/max vectorisable */
+            int32_t kmn = INT32_MAX, kmx = INT32_MIN;
+            uint32_t kam = 0;
+            for (int64_t j = 0; j < m; j++) {
+                float v = X[j];
+                uint32_t b = ld_f32_bits(v);
+                int32_t k = (int32_t)(b ^ ((uint32_t)((int32_t)b >> 31) & 0x7fffffffu));
+                kmn = k < kmn ? k : kmn;
+                kmx = k > kmx ? k : kmx;
+                uint32_t a = b & 0x7fffffffu;
+                kam = a > kam ? a : kam;
+                cs += v;
+                cq += (double)v * v;
+            }
+            if (m > 0) {
+                float fmn = ld_bits_f32((uint32_t)kmn ^ ((uint32_t)(kmn >> 31) & 0x7fffffffu));
+                float fmx = ld_bits_f32((uint32_t)kmx ^ ((uint32_t)(kmx >> 31) & 0x7fffffffu));
+                cmn = fmn < cmn ? fmn : cmn;
+                cmx = fmx > cmx ? fmx : cmx;
+                float fam = ld_bits_f32(kam);
+                cam = fam > cam ? fam : cam;
+            }
+        } else {
+            for (int64_t j = 0; j < m; j++) {
+                float v = X[j];
+                if (!isfinite(v)) { if (isnan(v)) nan++; else inf++; continue; }
+                cmn = v < cmn ? v : cmn;
+                cmx = v > cmx ? v : cmx;
+                cam = fabsf(v) > cam ? fabsf(v) : cam;
+                cs += v;
+                cq += (double)v * v;
+            }
+        }
+        mn = cmn; mx = cmx; am = cam; sum += cs; sq += cq;
     }
     s->min = mn; s->max = mx; s->absmax = am;
     s->sum += sum; s->sumsq += sq; s->nan += nan; s->inf += inf; s->count += n;
@@ -39,12 +80,18 @@ void ld_tstats_add(ld_tstats *s, const float *x, int64_t n) {
         s->hlo = mn;
         s->hhi = mx > mn ? mx : mn + 1;
     }
-    if (!isnan(s->hlo)) {
-        double scale = LD_VAL_BINS / (s->hhi - s->hlo);
-        for (int64_t i = 0; i < n; i++) {
-            if (!isfinite(x[i])) continue;
-            int b = (int)((x[i] - s->hlo) * scale);
-            s->hist[b < 0 ? 0 : b >= LD_VAL_BINS ? LD_VAL_BINS - 1 : b]++;
+    if (!isnan(s->hlo) && !s->no_hist) {
+        float lo = (float)s->hlo, scale = (float)(LD_VAL_BINS / (s->hhi - s->hlo));
+        uint8_t idx[CHUNK];
+        for (int64_t c0 = 0; c0 < n; c0 += CHUNK) {
+            int64_t m = n - c0 < CHUNK ? n - c0 : CHUNK;
+            for (int64_t j = 0; j < m; j++) {
+                float f = (x[c0 + j] - lo) * scale;
+                f = f < 0 ? 0 : f > LD_VAL_BINS - 1 ? LD_VAL_BINS - 1 : f;   /* NaN: not clamped */
+                int b = (int)f;
+                idx[j] = (uint8_t)(b >= 0 && b < LD_VAL_BINS ? b : LD_VAL_BINS);
+            }
+            for (int64_t j = 0; j < m; j++) s->hist[idx[j] < LD_VAL_BINS ? idx[j] : 0] += idx[j] < LD_VAL_BINS;
         }
     }
 }
@@ -89,56 +136,188 @@ static double bin_value(int i) {   /* geometric middle of bin i */
     return ld_bits_f32(b | 0x80000u);
 }
 
+typedef struct err_part {
+    double max_abs, max_rel, max_ulp, sum_abs, sum_rel, see, srr, stt, srt;
+    int64_t amax_i, nn, ni, ov, un, sub, fail, zero_abs, zero_rel;
+} err_part;
+
+/* Slow path for one element: some value is not finite, or the format checks apply. */
+static inline bool elem_special(err_part *p, float r, float g, double fmax) {
+    if (isfinite(r)) {
+        if (isnan(g)) p->nn++;
+        else { p->ni++; if (fabsf(r) > fmax) p->ov++; }
+        return true;
+    }
+    return isnan(r) || g == r;   /* NaN reference, or the same infinity: nothing to compare */
+}
+
+/* One contiguous run of elements [i0, i1); chmax (may be NULL) gets the run's worst error.
+ * Works in chunks: an all-finite chunk takes the branch-free, vectorisable path. */
+__attribute__((target_clones("avx2", "default")))
+static void err_run(err_part *p, ld_err *e, uint32_t *ha, uint32_t *hr, uint32_t *ha2, uint32_t *hr2, int ulp_emin, int ulp_emax, int ulp_mant, ld_target t,
+                    double fmax, double fminn, double atol, double rtol, const float *ref, const float *tgt,
+                    int64_t i0, int64_t i1, float *chmax) {
+    bool check_sub = t != LD_TARGET_INT8 && t != LD_TARGET_FP32, check_ov = t != LD_TARGET_INT8;
+    float cm = chmax ? *chmax : 0;
+    float fmaxf_ = (float)fmax, fminf_ = (float)fminn, atolf = (float)atol, rtolf = (float)rtol;
+    union { float f[CHUNK]; uint32_t u[CHUNK]; } dvu, rvu;   /* GNU C: punning through a union */
+    float *dv = dvu.f, *rv = rvu.f;
+    for (int64_t c0 = i0; c0 < i1; c0 += CHUNK) {
+        int64_t m = i1 - c0 < CHUNK ? i1 - c0 : CHUNK;
+        const float *R = ref + c0, *G = tgt + c0;
+        int bad = 0;
+        for (int64_t j = 0; j < m; j++) bad |= !isfinite(R[j]) | !isfinite(G[j]);
+        if (bad) {   /* rare: element by element */
+            for (int64_t j = 0; j < m; j++) {
+                float r = R[j], g = G[j];
+                if ((!isfinite(r) || !isfinite(g)) && elem_special(p, r, g, fmax)) { dv[j] = rv[j] = -1; continue; }
+                dv[j] = fabsf(r - g);
+                rv[j] = dv[j] / (fabsf(r) + (float)LD_REL_EPS);
+            }
+        } else {
+            for (int64_t j = 0; j < m; j++) {
+                float d = fabsf(R[j] - G[j]);
+                dv[j] = d;
+                rv[j] = d / (fabsf(R[j]) + (float)LD_REL_EPS);
+            }
+        }
+        /* sums (vectorisable); elements marked -1 by the slow path count as zero */
+        double see = 0, srr = 0, stt = 0, srt = 0, sa = 0, sr = 0;
+        float mx = 0, mr = 0;
+        if (!bad) {
+            for (int64_t j = 0; j < m; j++) {
+                float r = R[j], g = G[j], d = dv[j], q = rv[j];
+                see += (double)d * d; srr += (double)r * r; stt += (double)g * g; srt += (double)r * g;
+                sa += d; sr += q;
+            }
+            /* maxima of non-negative floats compare like their bit patterns */
+            uint32_t bx = 0, br = 0;
+            for (int64_t j = 0; j < m; j++) {
+                bx = dvu.u[j] > bx ? dvu.u[j] : bx;
+                br = rvu.u[j] > br ? rvu.u[j] : br;
+            }
+            mx = ld_bits_f32(bx);
+            mr = ld_bits_f32(br);
+        } else {
+            for (int64_t j = 0; j < m; j++) {
+                if (dv[j] < 0) continue;
+                float r = R[j], g = G[j], d = dv[j], q = rv[j];
+                see += (double)d * d; srr += (double)r * r; stt += (double)g * g; srt += (double)r * g;
+                sa += d; sr += q;
+                mx = d > mx ? d : mx;
+                mr = q > mr ? q : mr;
+            }
+        }
+        /* counts (vectorisable) */
+        int32_t ov = 0, un = 0, sub = 0, fail = 0, za = 0;
+        for (int64_t j = 0; j < m; j++) {
+            float r = R[j], g = G[j], d = dv[j], q = rv[j];
+            int32_t use = d >= 0;
+            ov += use & check_ov & (fabsf(r) > fmaxf_);
+            un += use & (g == 0.0f) & (r != 0.0f);
+            sub += use & check_sub & (g != 0.0f) & (fabsf(g) < fminf_);
+            fail += use & (d > atolf) & (q > rtolf);
+            za += use & (d == 0.0f);
+        }
+        p->see += see; p->srr += srr; p->stt += stt; p->srt += srt; p->sum_abs += sa; p->sum_rel += sr;
+        p->ov += ov; p->un += un; p->sub += sub; p->fail += fail;
+        p->zero_abs += za; p->zero_rel += za;
+        if (mr > p->max_rel) p->max_rel = mr;
+        if (mx > cm) cm = mx;
+        if (mx > p->max_abs) {
+            p->max_abs = mx;
+            for (int64_t j = 0; j < m; j++) if (dv[j] == mx) { p->amax_i = c0 + j; break; }
+        }
+        /* histogram bins and ulps: indices and ratios vectorised, then the increments */
+        uint16_t ia[CHUNK], ir[CHUNK];
+        union { float f[CHUNK]; uint32_t u[CHUNK]; } uu;
+        for (int64_t j = 0; j < m; j++) {
+            uint32_t bd = dvu.u[j], br2 = rvu.u[j];
+            int32_t xa = (int32_t)(bd >> 20) - (63 << 3), xr = (int32_t)(br2 >> 20) - (63 << 3);
+            xa = xa < 0 ? 0 : xa > LD_ERR_BINS - 1 ? LD_ERR_BINS - 1 : xa;
+            xr = xr < 0 ? 0 : xr > LD_ERR_BINS - 1 ? LD_ERR_BINS - 1 : xr;
+            bool pos = (int32_t)bd > 0;                  /* d > 0 (and not the -1 marker) */
+            ia[j] = (uint16_t)(pos ? xa : LD_ERR_BINS);
+            ir[j] = (uint16_t)(pos ? xr : LD_ERR_BINS);
+            /* 1/ulp of the format at |ref|: 2^(mant - max(e, emin)) from the exponent bits */
+            int32_t ex = (int32_t)((ld_f32_bits(R[j]) >> 23) & 0xff);
+            ex = ex < ulp_emin ? ulp_emin : ex > ulp_emax ? ulp_emax : ex;
+            uint32_t inv = (uint32_t)(254 - ex + ulp_mant) << 23;
+            uu.f[j] = pos ? dvu.f[j] * ld_bits_f32(inv) : 0.0f;
+        }
+        uint32_t mub = 0;
+        for (int64_t j = 0; j < m; j++) mub = uu.u[j] > mub ? uu.u[j] : mub;
+        int64_t j2 = 0;
+        for (; j2 + 1 < m; j2 += 2) { ha[ia[j2]]++; hr[ir[j2]]++; ha2[ia[j2 + 1]]++; hr2[ir[j2 + 1]]++; }
+        if (j2 < m) { ha[ia[j2]]++; hr[ir[j2]]++; }
+        float mu = ld_bits_f32(mub);
+        if (mu > p->max_ulp) p->max_ulp = mu;
+    }
+    if (chmax) *chmax = cm;
+    (void)e;
+}
+
 void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, const float *tgt,
                 int64_t n, int64_t inner) {
     const ld_format *f = ld_target_format(t);
-    double fmax = f->max, fminn = f->min_normal;
-    bool check_sub = t != LD_TARGET_INT8 && t != LD_TARGET_FP32;
-    double max_abs = e->max_abs, max_rel = e->max_rel, max_ulp = e->max_ulp;
-    double sum_abs = 0, sum_rel = 0, see = 0, srr = 0, stt = 0, srt = 0;
-    int64_t nn = 0, ni = 0, ov = 0, un = 0, sub = 0, fail = 0, amax_i = e->argmax_abs;
+    /* ulp = 2^(max(e, emin) - mant) in float32 exponent terms (e = biased exponent of |ref|) */
+    const ld_format *ff = ld_target_format(t);
+    int ulp_mant = t == LD_TARGET_INT8 ? 0 : ff->mant_bits;
+    int ulp_emin = t == LD_TARGET_INT8 ? 127 : t == LD_TARGET_FP32 ? 1 + 23 : (int)(127 + ilogb(ff->min_normal));
+    int ulp_emax = t == LD_TARGET_INT8 ? 127 : 254;   /* INT8: one quantization step = 1 */
     double atol = tol ? tol->atol : 0, rtol = tol ? tol->rtol : 0;
-    for (int64_t i = 0; i < n; i++) {
-        float r = ref[i], g = tgt[i];
-        if (isfinite(r)) {
-            if (isnan(g)) { nn++; continue; }
-            if (isinf(g)) { ni++; if (fabsf(r) > fmax) ov++; continue; }
-            if (fabsf(r) > fmax && t != LD_TARGET_INT8) ov++;
-            if (r != 0.0f && g == 0.0f) un++;
-            if (check_sub && g != 0.0f && fabsf(g) < fminn) sub++;
-        } else if (isnan(r)) {
-            continue;       /* NaN in the reference too: nothing to compare */
-        } else if (g == r) {
-            continue;       /* same infinity */
+    bool chan = e->nch && inner > 0 && n % inner == 0;
+    int64_t nblk = chan ? n / inner : 1, blen = chan ? inner : n;
+    int nt = n > 262144 ? ld_nthreads : 1;
+    if (nt > 16) nt = 16;
+    err_part parts[16];
+    memset(parts, 0, sizeof parts);
+    uint32_t *hists = nt > 1 ? calloc((size_t)nt * 4 * (LD_ERR_BINS + 1), sizeof(uint32_t)) : NULL;
+    float *chm = chan && nt > 1 ? calloc((size_t)nt * e->nch, sizeof(float)) : NULL;
+    if (nt > 1 && (!hists || (chan && !chm))) { nt = 1; }
+    if (nt == 1) {
+        for (int64_t b = 0; b < nblk; b++)
+            err_run(&parts[0], e, e->hist_abs, e->hist_rel, e->hist_abs2, e->hist_rel2, ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt,
+                    b * blen, (b + 1) * blen, chan ? &e->ch_max[b % e->nch] : NULL);
+    } else {
+        /* split into runs: whole channel blocks when there are channels, else equal chunks */
+        int64_t nrun = chan ? nblk : nt * 4, rlen = chan ? blen : (n + nrun - 1) / nrun;
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t b = 0; b < nrun; b++) {
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            int64_t i0 = b * rlen, i1 = i0 + rlen > n ? n : i0 + rlen;
+            if (i0 >= n) continue;
+            uint32_t *hb = hists + (size_t)tid * 4 * (LD_ERR_BINS + 1);
+            err_run(&parts[tid], e, hb, hb + (LD_ERR_BINS + 1), hb + 2 * (LD_ERR_BINS + 1), hb + 3 * (LD_ERR_BINS + 1),
+                    ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt, i0, i1,
+                    chan ? &chm[(size_t)tid * e->nch + b % e->nch] : NULL);
         }
-        double d = fabs((double)r - (double)g);
-        double rel = d / (fabs((double)r) + LD_REL_EPS);
-        if (d > max_abs) { max_abs = d; amax_i = i; }
-        if (rel > max_rel) max_rel = rel;
-        sum_abs += d;
-        sum_rel += rel;
-        see += d * d;
-        srr += (double)r * r;
-        stt += (double)g * g;
-        srt += (double)r * g;
-        if (d > atol && rel > rtol) fail++;
-        if (d == 0) e->zero_abs++; else e->hist_abs[err_bin((float)d)]++;
-        if (rel == 0) e->zero_rel++; else e->hist_rel[err_bin((float)rel)]++;
-        if (d > 0) {
-            double u = d / ld_format_ulp(t, r);
-            if (u > max_ulp) max_ulp = u;
-        }
-        if (e->nch && inner > 0) {
-            int64_t c = (i / inner) % e->nch;
-            if (d > e->ch_max[c]) e->ch_max[c] = (float)d;
+        for (int k = 0; k < nt; k++) {
+            for (int i = 0; i < LD_ERR_BINS; i++) {
+                const uint32_t *hb = hists + (size_t)k * 4 * (LD_ERR_BINS + 1);
+                e->hist_abs[i] += hb[i] + hb[2 * (LD_ERR_BINS + 1) + i];
+                e->hist_rel[i] += hb[(LD_ERR_BINS + 1) + i] + hb[3 * (LD_ERR_BINS + 1) + i];
+            }
+            for (int c = 0; chan && c < e->nch; c++)
+                if (chm[(size_t)k * e->nch + c] > e->ch_max[c]) e->ch_max[c] = chm[(size_t)k * e->nch + c];
         }
     }
+    free(hists);
+    free(chm);
+    for (int k = 0; k < nt; k++) {
+        err_part *p = &parts[k];
+        if (p->max_abs > e->max_abs) { e->max_abs = p->max_abs; e->argmax_abs = p->amax_i; }
+        if (p->max_rel > e->max_rel) e->max_rel = p->max_rel;
+        if (p->max_ulp > e->max_ulp) e->max_ulp = p->max_ulp;
+        e->sum_abs += p->sum_abs; e->sum_rel += p->sum_rel;
+        e->sum_sq_err += p->see; e->sum_sq_ref += p->srr; e->sum_sq_tgt += p->stt; e->sum_ref_tgt += p->srt;
+        e->new_nan += p->nn; e->new_inf += p->ni; e->overflow += p->ov; e->underflow += p->un;
+        e->subnormal += p->sub; e->elem_fail += p->fail; e->zero_abs += p->zero_abs; e->zero_rel += p->zero_rel;
+    }
     e->count += n;
-    e->max_abs = max_abs; e->max_rel = max_rel; e->max_ulp = max_ulp; e->argmax_abs = amax_i;
-    e->sum_abs += sum_abs; e->sum_rel += sum_rel;
-    e->sum_sq_err += see; e->sum_sq_ref += srr; e->sum_sq_tgt += stt; e->sum_ref_tgt += srt;
-    e->new_nan += nn; e->new_inf += ni; e->overflow += ov; e->underflow += un; e->subnormal += sub;
-    e->elem_fail += fail;
 }
 
 double ld_err_sqnr(const ld_err *e) {
@@ -166,23 +345,23 @@ double ld_err_mean_abs(const ld_err *e) { int64_t n = compared(e); return n > 0 
 double ld_err_mean_rel(const ld_err *e) { int64_t n = compared(e); return n > 0 ? e->sum_rel / n : 0; }
 
 /* Nearest-rank quantile: the value of rank ceil(q * n) (1-based). */
-static double hist_quantile(const uint32_t *h, int64_t zeros, double q) {
+static double hist_quantile(const uint32_t *h, const uint32_t *h2, int64_t zeros, double q) {
     int64_t total = zeros;
-    for (int i = 0; i < LD_ERR_BINS; i++) total += h[i];
+    for (int i = 0; i < LD_ERR_BINS; i++) total += h[i] + h2[i];
     if (!total) return 0;
     int64_t rank = (int64_t)ceil(q * (double)total);
     if (rank < 1) rank = 1;
     int64_t acc = zeros;
     if (acc >= rank) return 0;
     for (int i = 0; i < LD_ERR_BINS; i++) {
-        acc += h[i];
+        acc += h[i] + h2[i];
         if (acc >= rank) return bin_value(i);
     }
     return bin_value(LD_ERR_BINS - 1);
 }
 
-double ld_err_quantile_abs(const ld_err *e, double q) { return hist_quantile(e->hist_abs, e->zero_abs, q); }
-double ld_err_quantile_rel(const ld_err *e, double q) { return hist_quantile(e->hist_rel, e->zero_rel, q); }
+double ld_err_quantile_abs(const ld_err *e, double q) { return hist_quantile(e->hist_abs, e->hist_abs2, e->zero_abs, q); }
+double ld_err_quantile_rel(const ld_err *e, double q) { return hist_quantile(e->hist_rel, e->hist_rel2, e->zero_rel, q); }
 
 /* ---- pass / fail ---- */
 

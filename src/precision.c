@@ -33,8 +33,16 @@ ld_status ld_target_parse(const char *s, ld_target *out) {
 void ld_round_to(ld_target t, float *x, int64_t n) {
     switch (t) {
     case LD_TARGET_FP16:
-#pragma omp parallel for if (n > 65536) schedule(static)
-        for (int64_t i = 0; i < n; i++) x[i] = ld_round_f16(x[i]);
+        if (n > 262144 && ld_nthreads > 1) {
+            int64_t chunk = (n + ld_nthreads - 1) / ld_nthreads;
+#pragma omp parallel for schedule(static)
+            for (int th = 0; th < ld_nthreads; th++) {
+                int64_t a = th * chunk, b = a + chunk > n ? n : a + chunk;
+                if (a < b) ld_f32_round_f16_n(x + a, b - a);
+            }
+        } else {
+            ld_f32_round_f16_n(x, n);
+        }
         break;
     case LD_TARGET_BF16:
 #pragma omp parallel for if (n > 65536) schedule(static)

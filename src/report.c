@@ -64,10 +64,11 @@ static cJSON *err_json(const ld_err *e, bool pass, const char *why) {
     cJSON_AddNumberToObject(o, "elem_fail", (double)e->elem_fail);
     cJSON *hist = cJSON_AddArrayToObject(o, "abs_histogram");   /* [log2 lower edge, count] */
     for (int i = 0; i < LD_ERR_BINS; i++) {
-        if (!e->hist_abs[i]) continue;
+        uint32_t cnt = e->hist_abs[i] + e->hist_abs2[i];
+        if (!cnt) continue;
         cJSON *pair = cJSON_CreateArray();
         cJSON_AddItemToArray(pair, cJSON_CreateNumber(-64.0 + i / 8.0));
-        cJSON_AddItemToArray(pair, cJSON_CreateNumber(e->hist_abs[i]));
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber(cnt));
         cJSON_AddItemToArray(hist, pair);
     }
     cJSON_AddNumberToObject(o, "zero_abs", (double)e->zero_abs);

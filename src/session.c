@@ -77,7 +77,10 @@ ld_status ld_session_open(ld_session *s, compare_args *a) {
             if (a->calib) { ld_samples_free(cf, cn); ld_strings_free(cnames, cnn); }
             LD_TRY(st);
         }
-        if (a->write_calib_cache) LD_TRY(ld_calib_cache_write(a->write_calib_cache, &s->calib, a->force));
+        if (a->write_calib_cache) {
+            if (a->calib_cache) LD_TRY(ld_calib_cache_write(a->write_calib_cache, &s->calib, a->force));
+            else LD_TRY(ld_calib_cache_write_method(a->write_calib_cache, &s->calib, a->calib_method, a->force));
+        }
     }
     return LD_OK;
 }

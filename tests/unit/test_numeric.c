@@ -77,6 +77,23 @@ static void test_f32_to_bf16(void **st) {
     }
 }
 
+/* the F16C fast path rounds exactly like the software conversion */
+static void test_f16_fast_path(void **st) {
+    size_t n;
+    uint32_t *ref = load("f32_to_f16.bin", &n);
+    size_t m = n / 2;
+    float *a = malloc(sizeof(float) * m), *b = malloc(sizeof(float) * m);
+    for (size_t i = 0; i < m; i++) a[i] = b[i] = ld_bits_f32(ref[2 * i]);
+    ld_f32_round_f16_n(a, (int64_t)m);
+    ld_f32_round_f16_n_soft(b, (int64_t)m);
+    for (size_t i = 0; i < m; i++) {
+        if (isnan(b[i])) { assert_true(isnan(a[i])); continue; }
+        if (ld_f32_bits(a[i]) != ld_f32_bits(b[i])) fail_msg("0x%08x: fast %g, soft %g", ref[2 * i], a[i], b[i]);
+    }
+    print_message("F16C %s\n", ld_f16c_available() ? "available and checked" : "not available (software path)");
+    free(a); free(b); free(ref);
+}
+
 static void test_f16_specials(void **st) {
     assert_int_equal(ld_f32_to_f16(65504.0f), 0x7bff);
     assert_int_equal(ld_f32_to_f16(65519.0f), 0x7bff);      /* below the midpoint */
@@ -154,6 +171,7 @@ int main(void) {
         cmocka_unit_test(test_f16_to_f32_all),   cmocka_unit_test(test_f32_to_f16_ties),
         cmocka_unit_test(test_f16_roundtrip_all), cmocka_unit_test(test_f32_to_bf16),
         cmocka_unit_test(test_f16_specials),     cmocka_unit_test(test_fp8_formats),
+        cmocka_unit_test(test_f16_fast_path),
         cmocka_unit_test(test_fp4_e8m0),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

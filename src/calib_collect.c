@@ -1,0 +1,225 @@
+/*
+** calib_collect.c — ld_calibrate: the activation ranges of the tensors the policy quantizes,
+** from FP32 runs of the main graph over the calibration samples.
+**
+** The tensors: for every node the policy quantizes (ld_policy_quantizes) and that is not
+** pinned, its input 0 and its input 1, each unless it is a constant (initializer or folded):
+** the activations TensorRT would quantize. Graph inputs are read right after binding; node
+** outputs in the executor's after_node hook, before they are freed. Only float tensors are
+** collected (float16/bfloat16/float64 through their values); NaN and +-inf are skipped and
+** counted (reported at -v).
+**
+** Pass 1 takes max |x| per tensor over all samples (minmax stops there). Pass 2 (the other
+** methods) runs the samples again and fills a histogram of |x| with LD_CALIB_BINS bins over
+** [0, max] per tensor, TensorRT's two-pass scheme, so memory is one histogram per tensor and
+** no tensor is copied. A tensor whose max is 0 gets amax 0.
+*/
+#include "ld_calib.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct target {
+    int value;            /* value id in the main graph */
+    double amax;          /* pass 1: max |x| (finite values) */
+    bool seen;            /* a float tensor was observed */
+    int64_t nonfinite;    /* NaN / inf elements skipped (pass 1) */
+    uint64_t *hist;       /* pass 2 */
+    double inv_width;     /* LD_CALIB_BINS / amax */
+} target;
+
+typedef struct collector {
+    ld_graph *g;
+    target *t;
+    int nt;
+    int *tidx;            /* value id -> index in t, or -1 */
+    int pass;             /* 1 or 2 */
+} collector;
+
+static double elem_abs(const ld_tensor *x, int64_t i) {
+    return fabs(ld_tensor_get_f64(x, i));
+}
+
+static void observe_max(target *t, const ld_tensor *x) {
+    double m = 0;
+    int64_t bad = 0;
+    if (x->dtype == LD_F32) {
+        const float *p = x->data;
+        float mf = 0;
+        for (int64_t i = 0; i < x->numel; i++) {
+            float a = fabsf(p[i]);
+            if (!isfinite(a)) { bad++; continue; }
+            if (a > mf) mf = a;
+        }
+        m = mf;
+    } else {
+        for (int64_t i = 0; i < x->numel; i++) {
+            double a = elem_abs(x, i);
+            if (!isfinite(a)) { bad++; continue; }
+            if (a > m) m = a;
+        }
+    }
+    if (m > t->amax) t->amax = m;
+    t->nonfinite += bad;
+    t->seen = true;
+}
+
+static inline int bin_of(double a, double inv_width) {
+    double b = a * inv_width;
+    if (!(b < LD_CALIB_BINS)) return LD_CALIB_BINS - 1;   /* a == max (or rounding above) */
+    return (int)b;
+}
+
+static void observe_hist(target *t, const ld_tensor *x) {
+    if (!t->hist) return;
+    uint64_t *h = t->hist;
+    double inv = t->inv_width;
+    if (x->dtype == LD_F32) {
+        const float *p = x->data;
+        for (int64_t i = 0; i < x->numel; i++) {
+            float a = fabsf(p[i]);
+            if (isfinite(a)) h[bin_of(a, inv)]++;
+        }
+    } else {
+        for (int64_t i = 0; i < x->numel; i++) {
+            double a = elem_abs(x, i);
+            if (isfinite(a)) h[bin_of(a, inv)]++;
+        }
+    }
+}
+
+static void observe(collector *c, int v, const ld_tensor *x) {
+    if (v < 0 || c->tidx[v] < 0 || !x || x->kind != LD_KIND_TENSOR || !ld_dtype_is_float(x->dtype) ||
+        !x->data)
+        return;
+    target *t = &c->t[c->tidx[v]];
+    if (c->pass == 1) observe_max(t, x);
+    else observe_hist(t, x);
+}
+
+static ld_status after_node(ld_exec *ex, int node_index, void *user) {
+    collector *c = user;
+    const ld_node *n = &c->g->nodes[node_index];
+    for (int k = 0; k < n->nout; k++)
+        if (n->out[k] >= 0) observe(c, n->out[k], ex->vals[n->out[k]]);
+    return LD_OK;
+}
+
+/* The values to calibrate, in order of first use. */
+static ld_status pick_targets(collector *c, const ld_policy *p) {
+    ld_graph *g = c->g;
+    c->tidx = malloc(sizeof(int) * (g->nvalues + 1));
+    c->t = calloc(g->nvalues + 1, sizeof(target));
+    if (!c->tidx || !c->t) return ld_error(LD_ERR_NOMEM, "out of memory");
+    for (int v = 0; v < g->nvalues; v++) c->tidx[v] = -1;
+    for (int i = 0; i < g->nnodes; i++) {
+        const ld_node *n = &g->nodes[i];
+        if (n->folded || !ld_policy_quantizes(p, n) || (p->pinned && p->pinned[i])) continue;
+        for (int k = 0; k < 2 && k < n->nin; k++) {
+            int v = n->in[k];
+            if (v < 0 || g->values[v].const_val || c->tidx[v] >= 0) continue;
+            c->tidx[v] = c->nt;
+            c->t[c->nt++].value = v;
+        }
+    }
+    return LD_OK;
+}
+
+/* Bind one sample (clearing the previous sample's bindings) and observe the graph inputs. */
+static ld_status bind_sample(collector *c, ld_exec *ex, const ld_feed *f) {
+    ld_graph *g = c->g;
+    ld_exec_reset(ex);
+    for (int i = 0; i < g->ninputs; i++)
+        if (!ex->owned[g->inputs[i]]) ex->vals[g->inputs[i]] = NULL;
+    for (int i = 0; i < f->n; i++)
+        LD_TRY(ld_exec_set_input(ex, f->items[i].name, f->items[i].t));
+    for (int i = 0; i < g->ninputs; i++) observe(c, g->inputs[i], ex->vals[g->inputs[i]]);
+    return LD_OK;
+}
+
+static ld_status run_pass(collector *c, ld_exec *ex, const ld_feed *samples, int nsamples) {
+    for (int s = 0; s < nsamples; s++) {
+        ld_status st = bind_sample(c, ex, &samples[s]);
+        if (st == LD_OK) st = ld_exec_run(ex);
+        if (st != LD_OK)
+            return ld_err_prefix(st, "calibration pass %d, sample %d", c->pass, s);
+    }
+    ld_exec_reset(ex);
+    return LD_OK;
+}
+
+static double threshold(const target *t, ld_calib_method method, double pct) {
+    if (method == LD_CALIB_MINMAX || !t->hist || t->amax <= 0) return t->amax;
+    double width = t->amax / LD_CALIB_BINS;
+    double a;
+    switch (method) {
+    case LD_CALIB_ENTROPY: a = ld_calib_entropy(t->hist, LD_CALIB_BINS, width); break;
+    case LD_CALIB_PERCENTILE: a = ld_calib_percentile(t->hist, LD_CALIB_BINS, width, pct); break;
+    case LD_CALIB_MSE: a = ld_calib_mse(t->hist, LD_CALIB_BINS, width, 127); break;
+    default: a = t->amax; break;
+    }
+    return a > t->amax ? t->amax : a;
+}
+
+ld_status ld_calibrate(ld_model *m, const ld_policy *p, const ld_feed *samples, int nsamples,
+                       ld_calib_method method, double percentile, ld_calib *out) {
+    if (!m || !m->graph || !p || !out) return ld_error(LD_ERR_INTERNAL, "ld_calibrate: missing argument");
+    if (nsamples <= 0 || !samples) return ld_error(LD_ERR_USAGE, "calibration needs at least one input sample");
+    if ((int)method < 0 || method > LD_CALIB_MSE) return ld_error(LD_ERR_USAGE, "unknown calibration method");
+    if (method == LD_CALIB_PERCENTILE) {
+        if (percentile <= 0) percentile = 99.99;
+        if (!(percentile <= 100))
+            return ld_error(LD_ERR_USAGE, "calibration percentile %g is not in (0, 100]", percentile);
+    }
+    collector c = {.g = m->graph, .pass = 1};
+    ld_exec ex = {0};
+    ld_status st = pick_targets(&c, p);
+    if (st == LD_OK && c.nt == 0) ld_log(1, "calibration: the policy quantizes no activation");
+    if (st == LD_OK && c.nt > 0) st = ld_exec_init(&ex, m->graph, NULL);
+    if (st == LD_OK && c.nt > 0) {
+        ex.after_node = after_node;
+        ex.hook_user = &c;
+        double t0 = ld_now_sec();
+        st = run_pass(&c, &ex, samples, nsamples);
+        ld_log(1, "calibration: %d tensors, pass 1 (max |x|) over %d samples in %.2f s", c.nt, nsamples,
+               ld_now_sec() - t0);
+        bool need_hist = false;
+        for (int i = 0; st == LD_OK && i < c.nt; i++) {
+            target *t = &c.t[i];
+            if (method == LD_CALIB_MINMAX || !t->seen || t->amax <= 0) continue;
+            t->hist = calloc(LD_CALIB_BINS, sizeof(uint64_t));
+            if (!t->hist) st = ld_error(LD_ERR_NOMEM, "out of memory");
+            t->inv_width = LD_CALIB_BINS / t->amax;
+            need_hist = true;
+        }
+        if (st == LD_OK && need_hist) {
+            c.pass = 2;
+            t0 = ld_now_sec();
+            st = run_pass(&c, &ex, samples, nsamples);
+            ld_log(1, "calibration: pass 2 (histograms) in %.2f s", ld_now_sec() - t0);
+        }
+    }
+    /* Results go to a scratch table first, so that *out is untouched on error. */
+    ld_calib res = {0};
+    for (int i = 0; st == LD_OK && i < c.nt; i++) {
+        const target *t = &c.t[i];
+        const char *name = m->graph->values[t->value].name;
+        if (!t->seen) {
+            ld_log(1, "calibration: '%s' is not a float tensor; not calibrated", name);
+            continue;
+        }
+        if (t->nonfinite)
+            ld_log(1, "calibration: '%s': %lld NaN/inf values ignored", name, (long long)t->nonfinite);
+        double a = threshold(t, method, percentile);
+        ld_log(2, "calibration: %s amax %.8g (max %.8g)", name, a, t->amax);
+        st = ld_calib_set(&res, name, (float)a);
+    }
+    for (int i = 0; st == LD_OK && i < res.n; i++) st = ld_calib_set(out, res.names[i], res.amax[i]);
+    ld_calib_clear(&res);
+    if (ex.vals) ld_exec_destroy(&ex);
+    for (int i = 0; c.t && i < c.nt; i++) free(c.t[i].hist);
+    free(c.t);
+    free(c.tidx);
+    return st;
+}
