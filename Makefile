@@ -19,7 +19,7 @@ CFLAGS ?= $(OPT) -g
 WARN = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wshadow -Wstrict-prototypes
 ALL_CFLAGS = -std=gnu11 $(WARN) -fopenmp -fno-trapping-math -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) \
              -DLD_VERSION='"$(VERSION)"' $(CFLAGS)
-LDLIBS = $(PKG_LIBS) -lpng -ljpeg -lm -fopenmp
+LDLIBS = $(PKG_LIBS) -lpng -ljpeg -lz -lm -fopenmp
 
 SRC := $(sort $(wildcard src/*.c))
 GEN_C = $(BUILD)/gen/onnx.pb-c.c
