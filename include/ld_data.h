@@ -24,12 +24,20 @@ typedef struct ld_data_opts {
 void ld_data_opts_init(ld_data_opts *o);
 
 /* Load the dataset for the (single) image input of g, in batches of o->batch samples.
- * names[i] (optional out) is each sample's file name (images) or "" — for CSV labels. */
+ * names[i] (optional out) is each sample's file name (images) or "" — for CSV labels.
+ * (.npy files and .npz members are named too: "x.npy", or "x.npy[k]" inside a batch.)
+ * An input with a fixed batch dimension B gets batches of B (o->batch must be 1 or B);
+ * leftover samples are dropped with a warning. A Polygraphy .json keeps its feeds as they
+ * are (any number of inputs; o->batch is not used; --max-samples counts whole feeds).
+ * Free with ld_data_free (or ld_samples_free + ld_strings_free). */
 ld_status ld_data_load(const ld_graph *g, const ld_data_opts *o, ld_feed **feeds, int *nfeeds,
                        char ***names, int64_t *nsamples);
+void ld_data_free(ld_feed *feeds, int nfeeds, char **names, int64_t nsamples);
 
 /* Labels in sample order: CSV "filename,label" (matched against names), .npy of ints,
- * IDX labels (.gz too), or a text file with one label per line. */
+ * IDX labels (.gz too), or a text file with one label per line. With nsamples > 0 the file
+ * must hold at least nsamples labels and exactly nsamples are returned; with nsamples <= 0
+ * (names unused) every label in the file is. */
 ld_status ld_labels_load(const char *path, char *const *names, int64_t nsamples, int64_t **labels,
                          int64_t *nlabels);
 /* One class name per line. */
