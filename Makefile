@@ -9,9 +9,21 @@ BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 
 CC ?= cc
-PKGS = libprotobuf-c libcjson openblas ncursesw libzip
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKGS = libprotobuf-c libcjson ncursesw libzip
+# OpenBLAS: the OpenMP build when installed (make deps installs it), so its threads and
+# layerdiff's own OpenMP loops share one pool instead of two pools fighting over the cores;
+# otherwise whatever pkg-config's openblas is.
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
+OPENBLAS_OMP = /usr/lib/$(MULTIARCH)/openblas-openmp
+ifneq ($(wildcard $(OPENBLAS_OMP)/libopenblas.so),)
+BLAS_CFLAGS = -I/usr/include/$(MULTIARCH)/openblas-openmp
+BLAS_LIBS = -L$(OPENBLAS_OMP) -Wl,-rpath,$(OPENBLAS_OMP) -lopenblas
+else
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS := $(shell pkg-config --libs openblas 2>/dev/null)
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(BLAS_CFLAGS)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(BLAS_LIBS)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 OPT ?= -O2

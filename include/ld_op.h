@@ -59,7 +59,7 @@ const ld_op_def *const *ld_op_families(int *count);
 /* ---- helpers for kernels (op_util.c) ---- */
 
 /* Return LD_DYNAMIC from shape() when input i's data is not available yet. */
-#define LD_NEED_DATA(k, i) do { if ((k)->in[i] && !(k)->in[i]->data) return LD_DYNAMIC; } while (0)
+#define LD_NEED_DATA(k, i) do { if ((i) < (k)->nin && (k)->in[i] && !(k)->in[i]->data) return LD_DYNAMIC; } while (0)
 /* Input i present (optional inputs may be absent). */
 #define LD_HAS_IN(k, i) ((i) < (k)->nin && (k)->in[i] != NULL && (k)->in[i]->kind != LD_KIND_NONE)
 #define LD_HAS_OUT(k, i) ((i) < (k)->nout && (k)->out[i] != NULL)

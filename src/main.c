@@ -3,6 +3,7 @@
 */
 #include "cmd.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@ static const ld_command commands[] = {
     {"run", cmd_run, "run a model in FP32, print or save its outputs, time it"},
     {"autopin", cmd_autopin, "find the nodes to keep in FP32 so the outputs meet a goal"},
     {"compare", cmd_compare, "run FP32 and an emulated precision side by side, find where error starts"},
+    {"browse", cmd_browse, "browse a comparison layer by layer in the terminal (a report, or live)"},
+    {"plot", cmd_plot, "draw a report's error per layer as an SVG plot"},
     {"help", cmd_help, "show help for a command"},
 };
 
@@ -40,6 +43,10 @@ int cmd_help(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    /* keep freed tensor buffers in the heap: large outputs would otherwise be mmap'ed and
+     * page-faulted in again on every node of every run */
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     int threads = 0, i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];

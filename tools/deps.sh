@@ -2,7 +2,7 @@
 # Install the Debian packages layerdiff's build, tests, bench and demo need; no-op when present.
 set -euo pipefail
 PKGS="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libcjson-dev
-libopenblas-dev libncurses-dev libzip-dev libpng-dev libjpeg-dev libcmocka-dev zlib1g-dev mandoc tmux
+libopenblas-dev libopenblas-openmp-dev libncurses-dev libzip-dev libpng-dev libjpeg-dev libcmocka-dev zlib1g-dev mandoc tmux
 python3 python3-numpy python3-onnx python3-jsonschema dataset-fashion-mnist librsvg2-bin time"
 missing=""
 for p in $PKGS; do
