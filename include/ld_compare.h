@@ -108,6 +108,8 @@ ld_status ld_compare_add_pair(ld_compare *c, int node, int out, const ld_tensor 
 /* --against MODEL2: run both models in FP32 on the feed and match tensors by name.
  * --against-outputs: compare the FP32 run with saved tensors (one feed of saved tensors per
  * sample). Return the number of matched tensors in *matched. */
+/* Record dtype and shape of a tensor that had no counterpart (against modes). */
+void ld_compare_note_shape(ld_compare *c, int node, int out, const ld_tensor *ref);
 /* Add the first model output of a sample from both sides (classification summary). */
 ld_status ld_compare_add_rows(ld_compare *c, const ld_tensor *ref, const ld_tensor *other);
 ld_status ld_against_model(ld_compare *c, ld_model *other, const ld_feed *in, int *matched);

@@ -66,11 +66,18 @@ bool ld_policy_quantizes(const ld_policy *p, const ld_node *n);
 /* Storage format of the float outputs of a non-pinned node. */
 ld_target ld_policy_storage(const ld_policy *p, const ld_node *n);
 
+/* Quantization clipping of one node's inputs: elements quantized, elements beyond the range,
+ * and the largest |input| seen. */
+typedef struct ld_sat {
+    int64_t total, clipped;
+    double absmax;
+} ld_sat;
+
 /* Run node n in the target precision on inputs that are already target values (the caller
  * rounds reference inputs for the isolated comparison). Pinned nodes run in FP32. Outputs as
- * ld_node_run. Counts elements that saturate in quantization into *saturated (may be NULL). */
+ * ld_node_run. Adds the quantized inputs' clipping to *sat (may be NULL). */
 ld_status ld_policy_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
-                             ld_tensor **out, int64_t *saturated);
+                             ld_tensor **out, ld_sat *sat);
 
 /* Target value of a constant (initializer / folded) consumed by non-pinned nodes. */
 ld_status ld_policy_round_tensor(ld_target t, const ld_tensor *src, ld_tensor *dst);

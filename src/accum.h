@@ -9,16 +9,16 @@
 #include "ld_precision.h"
 
 /* Ops with an FP16-accumulating emulation: Conv, Gemm, MatMul, ReduceSum, ReduceMean,
- * ReduceSumSquare, ReduceL2, GlobalAveragePool, LayerNormalization, Softmax. */
+ * ReduceSumSquare, ReduceL2, GlobalAveragePool, LayerNormalization. */
 bool ld_accum_handles(const ld_node *n);
 /* Run n accumulating in FP16: every partial sum is rounded to FP16 (overflow -> Inf). */
 ld_status ld_accum_run_node(ld_exec *ex, const ld_node *n, ld_tensor **in, ld_tensor **out);
 
 /* Run a Conv/ConvTranspose/Gemm/MatMul with INT8 (symmetric, zero point 0; activations per
  * tensor from p->calib or the tensor's own range, constant weights per output channel) or FP8
- * (per-tensor scale amax / format max, saturating) inputs. Counts clipped input elements
- * into *saturated. */
+ * (per-tensor scale amax / format max, saturating) inputs. Adds the clipping of the quantized
+ * activations to *sat (may be NULL). */
 ld_status ld_quant_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
-                            ld_tensor **out, int64_t *saturated);
+                            ld_tensor **out, ld_sat *sat);
 
 #endif

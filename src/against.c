@@ -31,6 +31,7 @@ static ld_status match_all(ld_compare *c, ld_exec *ref, lookup_fn find, void *us
             if (n->out[k] < 0) continue;
             const ld_tensor *r = ld_exec_value(ref, n->out[k]);
             const ld_tensor *o = find(user, g->values[n->out[k]].name);
+            if (r && !o) ld_compare_note_shape(c, i, k, r);
             if (!r || !o) continue;
             LD_TRY(ld_compare_add_pair(c, i, k, r, o));
             (*matched)++;

@@ -26,6 +26,7 @@ static const char autopin_usage[] =
     "  --format F            list, json, polygraphy, trtexec, ort, modelopt (repeatable; default list)\n"
     "  -o FILE               write there (several formats: FILE.<format extension>)\n"
     "  --write-model OUT     FP16/BF16 ONNX model with the pins in FP32 and Casts at the boundaries\n"
+    "  --report FILE.json    the comparison report with the pins found\n"
     "  --force               overwrite existing output files\n"
     "  --quiet               no progress on stderr\n"
     "and the data, calibration and precision options of compare (layerdiff help compare).\n";
@@ -105,6 +106,8 @@ int cmd_autopin(int argc, char **argv) {
     ld_status st = ld_compare_parse(argc, argv, "autopin", &a, &help, extra_flags, &x);
     if (help) { fputs(autopin_usage, stdout); return 0; }
     if (st == LD_OK && (a.against || a.against_outputs)) st = ld_usage_error("autopin", "--against does not apply to autopin");
+    if (st == LD_OK && (a.inspect || !a.isolated || a.rows != LD_ROWS_FAILING || a.max_rows != 40))
+        st = ld_usage_error("autopin", "--inspect, --rows and --no-isolated are compare options (autopin needs the isolated comparison)");
     if (st != LD_OK) return ld_report_error(st, NULL);
     if (!x.nfmts) x.fmts[x.nfmts++] = LD_FMT_LIST;
     x.o.progress = !a.quiet;
@@ -145,6 +148,16 @@ int cmd_autopin(int argc, char **argv) {
                 fputs(text, stdout);
             }
             free(text);
+        }
+        if (st == LD_OK && a.report) {   /* the comparison with the pins found */
+            ld_compare c;
+            memcpy(s.pinned, r.pinned, sizeof(bool) * g->nnodes);
+            st = ld_session_compare(&s, &c);
+            ld_report_meta meta;
+            ld_session_meta(&s, &meta);
+            if (st == LD_OK) st = ld_report_write(a.report, &c, &meta, a.force);
+            if (st == LD_OK && strcmp(a.report, "-")) printf("wrote %s (comparison with these pins)\n", a.report);
+            ld_compare_free(&c);
         }
         if (st == LD_OK && x.write_model) {
             st = ld_write_mixed_model(a.model, s.model, r.pinned, a.target, x.write_model, a.force);

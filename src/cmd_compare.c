@@ -49,7 +49,7 @@ const char ld_compare_usage[] =
     "  --load-inputs FILE      Polygraphy inputs matching --against-outputs\n"
     "output:\n"
     "  --report FILE.json      write the JSON report (--force to overwrite; '-' for stdout)\n"
-    "  --rows all|failing|flagged|N   table rows (default: failing and flagged, at most 40)\n"
+    "  --rows all|failing|flagged|N   table rows (default: failing, at most 40)\n"
     "  --no-isolated           skip isolated comparisons (faster)\n"
     "  -q, --quiet             no table\n";
 
@@ -204,19 +204,19 @@ void ld_compare_args_tol(const compare_args *a, ld_tol *tol) {
 
 /* ---- the command ---- */
 
-static void print_inspect(const ld_session *s, const ld_compare *c, int64_t n) {
+static void print_inspect(FILE *f, const ld_session *s, const ld_compare *c, int64_t n) {
     const ld_tensor *r = c->ref_out0, *t = c->tgt_out0;
     if (!r || !t || r->ndim != 2) return;
     int64_t K = r->dims[1], k5 = K < 5 ? K : 5;
     for (int64_t i = 0; i < n && i < r->dims[0]; i++) {
-        printf("sample %lld%s%s%s", (long long)i, s->names && i < s->nnames ? " (" : "",
-               s->names && i < s->nnames ? s->names[i] : "", s->names && i < s->nnames ? ")" : "");
+        bool named = s->names && i < s->nnames && s->names[i] && s->names[i][0];
+        fprintf(f, "sample %lld%s%s%s", (long long)i, named ? " (" : "", named ? s->names[i] : "", named ? ")" : "");
         if (s->labels && i < s->nlabels) {
             int64_t l = s->labels[i];
-            if (l >= 0 && l < s->nclass_names) printf(" label %s", s->class_names[l]);
-            else printf(" label %lld", (long long)l);
+            if (l >= 0 && l < s->nclass_names) fprintf(f, " label %s", s->class_names[l]);
+            else fprintf(f, " label %lld", (long long)l);
         }
-        printf("\n");
+        fprintf(f, "\n");
         for (int side = 0; side < 2; side++) {
             const float *row = (const float *)(side ? t : r)->data + i * K;
             int64_t idx[5];
@@ -228,12 +228,12 @@ static void print_inspect(const ld_session *s, const ld_compare *c, int64_t n) {
                         idx[j] = cc;
                         break;
                     }
-            printf("  %-6s", side ? ld_target_format(c->opts.policy.target)->name : "fp32");
+            fprintf(f, "  %-6s", side ? ld_target_format(c->opts.policy.target)->name : "fp32");
             for (int64_t j = 0; j < k5; j++) {
-                if (idx[j] < s->nclass_names) printf("  %s %.4g", s->class_names[idx[j]], row[idx[j]]);
-                else printf("  %lld %.4g", (long long)idx[j], row[idx[j]]);
+                if (idx[j] < s->nclass_names) fprintf(f, "  %s %.4g", s->class_names[idx[j]], row[idx[j]]);
+                else fprintf(f, "  %lld %.4g", (long long)idx[j], row[idx[j]]);
             }
-            printf("\n");
+            fprintf(f, "\n");
         }
     }
 }
@@ -297,8 +297,10 @@ int cmd_compare(int argc, char **argv) {
     ld_report_meta meta;
     if (st == LD_OK) {
         ld_session_meta(&s, &meta);
-        if (!a.quiet) ld_report_print(stdout, &c, &meta, a.rows, a.max_rows);
-        if (a.inspect) print_inspect(&s, &c, a.inspect);
+        /* with --report - the JSON owns stdout: the table goes to stderr */
+        bool to_stdout = a.report && !strcmp(a.report, "-");
+        if (!a.quiet) ld_report_print(to_stdout ? stderr : stdout, &c, &meta, a.rows, a.max_rows);
+        if (a.inspect) print_inspect(to_stdout ? stderr : stdout, &s, &c, a.inspect);
         if (a.report) st = ld_report_write(a.report, &c, &meta, a.force);
         if (st == LD_OK && a.report && strcmp(a.report, "-") && !a.quiet) printf("report written to %s\n", a.report);
     }

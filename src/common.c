@@ -24,13 +24,13 @@ ld_status ld_error(ld_status st, const char *fmt, ...) {
 }
 
 ld_status ld_err_prefix(ld_status st, const char *fmt, ...) {
-    char pre[1024], old[sizeof err_buf - 1100];
+    char pre[1024], old[sizeof err_buf];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
     snprintf(old, sizeof old, "%s", err_buf);
-    snprintf(err_buf, sizeof err_buf, "%.1000s: %s", pre, old);
+    snprintf(err_buf, sizeof err_buf, "%.1000s: %.3000s", pre, old);
     return st;
 }
 

@@ -90,7 +90,7 @@ static void channel_layout(const ld_tensor *t, int *nch, int64_t *inner) {
 }
 
 static void measure(ld_compare *c, ld_tensor_result *r, const ld_tensor *ref, const ld_tensor *iso,
-                    const ld_tensor *tgt, ld_target store, int64_t sat_iso, int64_t sat_prop) {
+                    const ld_tensor *tgt, ld_target store, const ld_sat *sat_iso, const ld_sat *sat_prop) {
     if (!r->measured && !r->ref.count) {   /* first sample fixes the layout */
         r->dtype = ref->dtype;
         r->ndim = ref->ndim;
@@ -110,10 +110,18 @@ static void measure(ld_compare *c, ld_tensor_result *r, const ld_tensor *ref, co
     ld_tstats_add(&r->ref, ref->data, ref->numel);
     ld_tstats_add(&r->tgt, tgt->data, tgt->numel);
     ld_err_add(&r->prop, store, &c->opts.tol, ref->data, tgt->data, ref->numel, inner);
-    r->prop.saturated += sat_prop;
+    if (sat_prop) {
+        r->prop.saturated += sat_prop->clipped;
+        r->prop.sat_total += sat_prop->total;
+        if (sat_prop->absmax > r->prop.sat_absmax) r->prop.sat_absmax = sat_prop->absmax;
+    }
     if (iso && is_f32(iso) && iso->numel == ref->numel) {
         ld_err_add(&r->iso, store, &c->opts.tol, ref->data, iso->data, ref->numel, inner);
-        r->iso.saturated += sat_iso;
+        if (sat_iso) {
+            r->iso.saturated += sat_iso->clipped;
+            r->iso.sat_total += sat_iso->total;
+            if (sat_iso->absmax > r->iso.sat_absmax) r->iso.sat_absmax = sat_iso->absmax;
+        }
     }
 }
 
@@ -148,7 +156,7 @@ static ld_status run_node(cmp_state *s, int i) {
     const ld_policy *p = &c->opts.policy;
     ld_target store = ld_policy_storage(p, n);
     if (p->pinned && p->pinned[i]) store = LD_TARGET_FP32;
-    int64_t sat_iso = 0, sat_prop = 0;
+    ld_sat sat_iso = {0}, sat_prop = {0};
     if (fl && p->target != LD_TARGET_FP32) {
         /* isolated: reference inputs cast to the node's input format */
         for (int k = 0; k < nin && st == LD_OK; k++) {
@@ -184,7 +192,7 @@ static ld_status run_node(cmp_state *s, int i) {
         int v = n->out[k];
         if (v < 0) continue;
         ld_tensor *tv = (fl && p->target != LD_TARGET_FP32) ? tout[k] : rout[k];
-        measure(c, &nr->outs[k], rout[k], fl ? (c->opts.isolated ? iout[k] : NULL) : tv, tv, store, sat_iso, sat_prop);
+        measure(c, &nr->outs[k], rout[k], fl ? (c->opts.isolated ? iout[k] : NULL) : tv, tv, store, k == 0 ? &sat_iso : NULL, k == 0 ? &sat_prop : NULL);
         if (s->rx.owned[v]) ld_tensor_free(s->rx.vals[v]);
         s->rx.vals[v] = rout[k];
         s->rx.owned[v] = true;
@@ -242,8 +250,7 @@ static ld_status run_target_node(cmp_state *s, int i) {
         else if (s->fmt[v] != f) st = cast_input(tin[k], f, &ttmp[k], &tin[k]);
     }
     if (st == LD_OK) st = alloc_outs(n, tout);
-    int64_t sat = 0;
-    if (st == LD_OK) st = ld_policy_run_node(p, &s->tx, n, tin, tout, &sat);
+    if (st == LD_OK) st = ld_policy_run_node(p, &s->tx, n, tin, tout, NULL);
     for (int k = 0; k < nin; k++) ld_tensor_clear(&ttmp[k]);
     if (st != LD_OK) { free_outs(tout, nout); return st; }
     for (int k = 0; k < nout; k++) fl |= is_f32(tout[k]);
@@ -546,7 +553,7 @@ ld_status ld_compare_add_pair(ld_compare *c, int node, int out, const ld_tensor 
     }
     ld_tensor_result *tr = &c->nodes[node].outs[out];
     ld_target store = c->opts.policy.target;
-    measure(c, tr, r, NULL, o, store, 0, 0);
+    measure(c, tr, r, NULL, o, store, NULL, NULL);
     ld_tensor_clear(&r32);
     ld_tensor_clear(&o32);
     return LD_OK;
@@ -562,4 +569,12 @@ ld_status ld_compare_add_rows(ld_compare *c, const ld_tensor *ref, const ld_tens
     if (st == LD_OK) st = append_rows(&c->tgt_out0, other);
     ld_tensor_clear(&o32);
     return st;
+}
+
+void ld_compare_note_shape(ld_compare *c, int node, int out, const ld_tensor *ref) {
+    ld_tensor_result *r = &c->nodes[node].outs[out];
+    if (r->measured || r->dtype != LD_UNDEFINED || ref->kind != LD_KIND_TENSOR) return;
+    r->dtype = ref->dtype;
+    r->ndim = ref->ndim;
+    memcpy(r->dims, ref->dims, sizeof r->dims);
 }

@@ -134,7 +134,7 @@ ld_status ld_inputs_prepare(const ld_graph *g, const ld_input_opts *o, ld_feed *
         for (int i = 0; st == LD_OK && i < g->ninputs; i++) {
             const ld_value *v = &g->values[g->inputs[i]];
             if (ld_feed_get(&samples[s], v->name)) continue;
-            ld_tensor *t;
+            ld_tensor *t = NULL;
             st = generate(v, o, &rng, &t);
             if (st == LD_OK) st = ld_feed_add(&samples[s], v->name, t);
         }

@@ -104,7 +104,7 @@ static ld_status json_feed(const cJSON *dict, ld_feed *f) {
     const cJSON *it;
     cJSON_ArrayForEach(it, dict) {
         if (!strcmp(it->string, "polygraphy_class")) continue;
-        ld_tensor *t;
+        ld_tensor *t = NULL;
         ld_status st = json_array(it, &t);
         if (st == LD_OK) st = ld_feed_add(f, it->string, t);
         if (st != LD_OK) { ld_feed_clear(f); return ld_err_prefix(st, "tensor '%s'", it->string); }

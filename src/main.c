@@ -73,6 +73,7 @@ int main(int argc, char **argv) {
         const char *e = getenv("LAYERDIFF_THREADS");
         threads = e ? atoi(e) : 0;
         if (threads < 1) threads = ld_cpu_count();
+        if (threads > 1024) threads = 1024;
     }
     ld_threads_set(threads);
     const ld_command *c = ld_command_find(argv[i]);

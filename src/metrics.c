@@ -213,7 +213,7 @@ static void err_run(err_part *p, ld_err *e, uint32_t *ha, uint32_t *hr, uint32_t
         for (int64_t j = 0; j < m; j++) {
             float r = R[j], g = G[j], d = dv[j], q = rv[j];
             int32_t use = d >= 0;
-            ov += use & check_ov & (fabsf(r) > fmaxf_);
+            ov += use & check_ov & (fabsf(r) > fmaxf_) & (fabsf(r) < INFINITY);
             un += use & (g == 0.0f) & (r != 0.0f);
             sub += use & check_sub & (g != 0.0f) & (fabsf(g) < fminf_);
             fail += use & (d > atolf) & (q > rtolf);
@@ -381,7 +381,7 @@ void ld_tol_default(ld_tol *tol, ld_target t) {
     case LD_TARGET_FP8E4M3: tol->min_sqnr = 8; break;
     case LD_TARGET_FP8E5M2: tol->min_sqnr = 5; break;
     case LD_TARGET_INT8: tol->min_sqnr = 8; break;
-    default: tol->min_sqnr = -INFINITY; break;
+    default: tol->min_sqnr = 60; break;   /* FP32: two FP32 engines (--against) agree to ~100 dB */
     }
 }
 
@@ -400,9 +400,10 @@ bool ld_err_passes(const ld_err *e, const ld_tstats *ref, ld_target t, const ld_
                  (long long)e->new_nan, (long long)e->new_inf, 100.0 * (e->new_nan + e->new_inf) / total);
         return false;
     }
-    if (e->saturated && e->saturated / total > tol->max_sat_frac) {
-        snprintf(why, n, "%s quantization saturates %.3g%% of input values (max |ref| %.3g)", f->long_name,
-                 100.0 * e->saturated / total, ref ? ref->absmax : 0);
+    if (e->saturated && e->sat_total && (double)e->saturated / (double)e->sat_total > tol->max_sat_frac) {
+        snprintf(why, n, "%s quantization clips %.3g%% of the input values (%lld of %lld; max |input| %.3g)",
+                 f->long_name, 100.0 * e->saturated / e->sat_total, (long long)e->saturated,
+                 (long long)e->sat_total, e->sat_absmax);
         return false;
     }
     double sqnr = ld_err_sqnr(e);

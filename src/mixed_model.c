@@ -118,6 +118,57 @@ static ld_status tensor_to_lowp(Onnx__TensorProto *tp, int lp, const ld_tensor *
     return LD_OK;
 }
 
+typedef struct name_ref { const char *name; int node; } name_ref;
+
+static int cmp_name(const void *a, const void *b) {
+    return strcmp(((const name_ref *)a)->name, ((const name_ref *)b)->name);
+}
+
+/* Kahn's order over the protobuf nodes (stable: file order among ready nodes), so the Casts
+ * appended at the end land right after their producers, as onnx.checker requires. */
+static ld_status sort_nodes(Onnx__GraphProto *gp) {
+    size_t n = gp->n_node, nout = 0;
+    for (size_t i = 0; i < n; i++) nout += gp->node[i]->n_output;
+    name_ref *prod = malloc(sizeof *prod * (nout + 1));
+    int *indeg = calloc(n + 1, sizeof(int)), *order = malloc(sizeof(int) * (n + 1));
+    bool *done = calloc(n + 1, sizeof(bool));
+    ld_status st = LD_OK;
+    if (!prod || !indeg || !order || !done) { st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t o = 0; o < gp->node[i]->n_output; o++)
+            if (gp->node[i]->output[o][0]) prod[k++] = (name_ref){gp->node[i]->output[o], (int)i};
+    qsort(prod, k, sizeof *prod, cmp_name);
+    for (size_t i = 0; i < n; i++)
+        for (size_t q = 0; q < gp->node[i]->n_input; q++) {
+            name_ref key = {gp->node[i]->input[q], 0};
+            if (key.name[0] && bsearch(&key, prod, k, sizeof *prod, cmp_name)) indeg[i]++;
+        }
+    size_t no = 0;
+    while (no < n) {   /* O(n^2) in the worst case; graphs here are small enough */
+        size_t pick = n;
+        for (size_t i = 0; i < n; i++) if (!done[i] && indeg[i] == 0) { pick = i; break; }
+        if (pick == n) { st = ld_error(LD_ERR_INTERNAL, "--write-model: the written graph has a cycle"); goto out; }
+        done[pick] = true;
+        order[no++] = (int)pick;
+        for (size_t o = 0; o < gp->node[pick]->n_output; o++) {
+            const char *nm = gp->node[pick]->output[o];
+            if (!nm[0]) continue;
+            for (size_t i = 0; i < n; i++)
+                for (size_t q = 0; q < gp->node[i]->n_input; q++)
+                    if (!done[i] && !strcmp(gp->node[i]->input[q], nm)) indeg[i]--;
+        }
+    }
+    Onnx__NodeProto **sorted = malloc(sizeof *sorted * (n + 1));
+    if (!sorted) { st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    for (size_t i = 0; i < n; i++) sorted[i] = gp->node[order[i]];
+    free(gp->node);
+    gp->node = sorted;
+out:
+    free(prod); free(indeg); free(order); free(done);
+    return st;
+}
+
 static bool is_f32(const ld_graph *g, int v) {
     return v >= 0 && g->values[v].info_known && g->values[v].info.kind == LD_KIND_TENSOR && g->values[v].info.dtype == LD_F32;
 }
@@ -162,18 +213,49 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
         else if (val->producer >= 0) vtype[v] = stays_fp32(&g->nodes[val->producer], pinned, val->producer) ? 1 : w.lp;
         else vtype[v] = 1;
     }
-    for (int i = 0; st == LD_OK && i < g->nnodes; i++) {     /* initializers used by a low-precision node */
+    /* initializers: low precision when only low-precision nodes read them; read by both
+     * kinds, they keep their FP32 data for the FP32 nodes and get a low-precision twin */
+    char *lowuse = calloc(g->nvalues + 1, 1), *hiuse = calloc(g->nvalues + 1, 1);
+    if (st == LD_OK && (!lowuse || !hiuse)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    for (int i = 0; st == LD_OK && i < g->nnodes; i++) {
         const ld_node *n = &g->nodes[i];
-        if (stays_fp32(n, pinned, i)) continue;
+        bool hi = stays_fp32(n, pinned, i);
         for (int k = 0; k < n->nin; k++) {
             int v = n->in[k];
-            if (v >= 0 && g->values[v].is_init && is_f32(g, v)) vtype[v] = w.lp;
+            if (v >= 0 && g->values[v].is_init && is_f32(g, v)) { if (hi) hiuse[v] = 1; else lowuse[v] = 1; }
         }
     }
-    for (size_t t = 0; st == LD_OK && t < gp->n_initializer; t++) {
+    size_t ninit = gp->n_initializer;
+    for (size_t t = 0; st == LD_OK && t < ninit; t++) {
         int v = ld_graph_find_value(g, gp->initializer[t]->name);
-        if (v >= 0 && vtype[v] == w.lp && g->values[v].const_val) st = tensor_to_lowp(gp->initializer[t], w.lp, g->values[v].const_val);
+        if (v < 0 || !lowuse[v] || !g->values[v].const_val) continue;
+        if (!hiuse[v]) {
+            vtype[v] = w.lp;
+            st = tensor_to_lowp(gp->initializer[t], w.lp, g->values[v].const_val);
+            continue;
+        }
+        /* twin: a packed copy of the initializer, renamed, converted */
+        const Onnx__TensorProto *src = gp->initializer[t];
+        size_t plen = onnx__tensor_proto__get_packed_size(src);
+        uint8_t *pbuf = malloc(plen + 1);
+        Onnx__TensorProto *twin = NULL;
+        if (pbuf) {
+            onnx__tensor_proto__pack(src, pbuf);
+            twin = onnx__tensor_proto__unpack(NULL, plen, pbuf);
+        }
+        free(pbuf);
+        char *nm = dupcat(src->name, "__layerdiff_lowp");
+        Onnx__TensorProto **ni = twin && nm ? realloc(gp->initializer, sizeof *ni * (gp->n_initializer + 1)) : NULL;
+        if (!ni) { free(nm); if (twin) onnx__tensor_proto__free_unpacked(twin, NULL); st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+        gp->initializer = ni;
+        free(twin->name);
+        twin->name = nm;
+        st = tensor_to_lowp(twin, w.lp, g->values[v].const_val);
+        gp->initializer[gp->n_initializer++] = twin;
+        w.cast_name[0][v] = strdup(nm);      /* low-precision readers use the twin */
     }
+    free(lowuse);
+    free(hiuse);
     /* rewrite node inputs and the type-bearing attributes */
     for (size_t f = 0; st == LD_OK && f < gp->n_node; f++) {
         Onnx__NodeProto *np = gp->node[f];
@@ -238,6 +320,7 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
         gp->value_info = NULL;
         gp->n_value_info = 0;
     }
+    if (st == LD_OK) st = sort_nodes(gp);
     if (st == LD_OK) {
         size_t n = onnx__model_proto__get_packed_size(mp);
         uint8_t *out = malloc(n + 1);

@@ -135,12 +135,12 @@ static void round_outputs(ld_target t, const ld_node *n, ld_tensor **out) {
 }
 
 ld_status ld_policy_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
-                             ld_tensor **out, int64_t *saturated) {
+                             ld_tensor **out, ld_sat *sat) {
     int index = ex && ex->g ? (int)(n - ex->g->nodes) : -1;
     if (node_pinned(p, n, index) || p->target == LD_TARGET_FP32) return ld_node_run(ex, n, in, out);
     ld_target store = ld_policy_storage(p, n);
     if (ld_policy_quantizes(p, n)) {
-        LD_TRY(ld_quant_run_node(p, ex, n, in, out, saturated));
+        LD_TRY(ld_quant_run_node(p, ex, n, in, out, sat));
     } else if (p->accum_fp16 && ld_accum_handles(n)) {
         LD_TRY(ld_accum_run_node(ex, n, in, out));
     } else {

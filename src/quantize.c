@@ -22,6 +22,14 @@
 
 #define INT8_QMAX 127.0f
 
+static void sat_add(ld_sat *sat, const float *x, int64_t n, int64_t clipped) {
+    if (!sat) return;
+    sat->total += n;
+    sat->clipped += clipped;
+    for (int64_t i = 0; i < n; i++)
+        if (fabsf(x[i]) > sat->absmax) sat->absmax = fabsf(x[i]);
+}
+
 static float tensor_absmax(const ld_tensor *t) {
     const float *x = t->data;
     float m = 0;
@@ -41,8 +49,8 @@ static float act_amax(const ld_policy *p, ld_exec *ex, const ld_node *n, int k, 
     return tensor_absmax(t);
 }
 
-/* INT8: q = clamp(rint(x / s), -127, 127) as float; counts |x / s| > 127.5 as saturated. */
-static void quant_int8(const float *x, float *q, int64_t n, float s, int64_t *sat) {
+/* INT8: q = clamp(rint(x / s), -127, 127) as float; counts |x / s| > 127.5 as clipped. */
+static void quant_int8(const float *x, float *q, int64_t n, float s, ld_sat *sat) {
     float inv = s > 0 ? 1.0f / s : 0.0f;
     int64_t ns = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -54,11 +62,11 @@ static void quant_int8(const float *x, float *q, int64_t n, float s, int64_t *sa
         if (q[i] > INT8_QMAX) q[i] = INT8_QMAX;
         if (q[i] < -INT8_QMAX) q[i] = -INT8_QMAX;
     }
-    if (sat) *sat += ns;
+    sat_add(sat, x, n, ns);
 }
 
 /* FP8 fake quantization in place: x -> fp8(x / s) * s. */
-static void quant_fp8(ld_target t, float *x, int64_t n, float s, int64_t *sat) {
+static void quant_fp8(ld_target t, float *x, int64_t n, float s, ld_sat *sat) {
     const ld_format *f = ld_target_format(t);
     float inv = s > 0 ? 1.0f / s : 0.0f;
     int64_t ns = 0;
@@ -69,7 +77,7 @@ static void quant_fp8(ld_target t, float *x, int64_t n, float s, int64_t *sat) {
                                          : ld_f8e5m2_to_f32(ld_f32_to_f8e5m2(v, true));
         x[i] = q * s;
     }
-    if (sat) *sat += ns;
+    if (sat) sat->clipped += ns, sat->total += n;   /* x was overwritten: absmax taken before */
 }
 
 typedef struct wlayout {
@@ -124,7 +132,7 @@ static ld_status run_with(ld_exec *ex, const ld_node *n, ld_tensor **in, ld_tens
 }
 
 static ld_status int8_gemm_like(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
-                                ld_tensor **out, int64_t *saturated) {
+                                ld_tensor **out, ld_sat *saturated) {
     ld_tensor xq = {0}, wq = {0}, wh = {0}, acc = {0}, acc2 = {0};
     float *sw = NULL;
     const ld_tensor *x = in[0], *w = in[1];
@@ -210,7 +218,7 @@ out:
 }
 
 static ld_status dequant_run(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
-                             ld_tensor **out, int64_t *saturated) {
+                             ld_tensor **out, ld_sat *saturated) {
     ld_tensor xq = {0}, wq = {0};
     ld_status st = ld_tensor_copy(&xq, in[0]);
     if (st == LD_OK) st = ld_tensor_copy(&wq, in[1]);
@@ -225,6 +233,10 @@ static ld_status dequant_run(const ld_policy *p, ld_exec *ex, const ld_node *n, 
             for (int64_t i = 0; i < wq.numel; i++) LD_F32P(&wq)[i] *= aw / INT8_QMAX;
         } else {
             double fmax = ld_target_format(p->target)->max;
+            if (saturated) {
+                for (int64_t i = 0; i < xq.numel; i++)
+                    if (fabsf(LD_F32P(&xq)[i]) > saturated->absmax) saturated->absmax = fabsf(LD_F32P(&xq)[i]);
+            }
             quant_fp8(p->target, xq.data, xq.numel, (float)(ax / fmax), saturated);
             quant_fp8(p->target, wq.data, wq.numel, (float)(aw / fmax), wconst ? NULL : saturated);
         }
@@ -237,7 +249,7 @@ static ld_status dequant_run(const ld_policy *p, ld_exec *ex, const ld_node *n, 
 }
 
 ld_status ld_quant_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
-                            ld_tensor **out, int64_t *saturated) {
+                            ld_tensor **out, ld_sat *saturated) {
     if (n->nin < 2 || !in[0] || !in[1] || in[0]->dtype != LD_F32 || in[1]->dtype != LD_F32)
         return ld_node_run(ex, n, in, out);     /* not a float GEMM: nothing to quantize */
     if (p->target == LD_TARGET_INT8 && strcmp(n->op_type, "ConvTranspose") &&

@@ -4,6 +4,7 @@
 ** written as JSON null, as JSON has no infinities.
 */
 #include "ld_report.h"
+#include "ld_numeric.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -28,6 +29,10 @@ static cJSON *stats_json(const ld_tstats *s) {
     cJSON_AddNumberToObject(o, "count", (double)s->count);
     cJSON_AddNumberToObject(o, "nan", (double)s->nan);
     cJSON_AddNumberToObject(o, "inf", (double)s->inf);
+    if (s->no_hist) {
+        cJSON_AddNullToObject(o, "histogram");
+        return o;
+    }
     cJSON *h = cJSON_AddObjectToObject(o, "histogram");
     num(h, "lo", s->hlo);
     num(h, "hi", s->hhi);
@@ -61,13 +66,15 @@ static cJSON *err_json(const ld_err *e, bool pass, const char *why) {
     cJSON_AddNumberToObject(o, "underflow", (double)e->underflow);
     cJSON_AddNumberToObject(o, "subnormal", (double)e->subnormal);
     cJSON_AddNumberToObject(o, "saturated", (double)e->saturated);
+    cJSON_AddNumberToObject(o, "quantized_inputs", (double)e->sat_total);
+    num(o, "quantized_absmax", e->sat_absmax);
     cJSON_AddNumberToObject(o, "elem_fail", (double)e->elem_fail);
     cJSON *hist = cJSON_AddArrayToObject(o, "abs_histogram");   /* [log2 lower edge, count] */
     for (int i = 0; i < LD_ERR_BINS; i++) {
         uint32_t cnt = e->hist_abs[i] + e->hist_abs2[i];
         if (!cnt) continue;
         cJSON *pair = cJSON_CreateArray();
-        cJSON_AddItemToArray(pair, cJSON_CreateNumber(-64.0 + i / 8.0));
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber(log2((double)ld_bits_f32((uint32_t)(i + (63 << 3)) << 20))));
         cJSON_AddItemToArray(pair, cJSON_CreateNumber(cnt));
         cJSON_AddItemToArray(hist, pair);
     }

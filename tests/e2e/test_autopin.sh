@@ -17,7 +17,7 @@ expect_out "before +sqnr -inf dB" "goal figure before (non-finite output)"
 expect_out "after +sqnr [0-9.]+ dB" "goal figure after"
 expect_out "3 nodes in FP32 \([0-9.]+% of FLOPs, [0-9.]+% of parameters\)" "FLOPs and parameter share"
 
-expect_rc 0 "greedy on the planted INT8 outlier channel" $LD autopin $TMP/outlier.onnx --input x=$TMP/x_outlier.npy --target int8 --goal 'sqnr>=30' -q
+expect_rc 0 "greedy on the planted INT8 outlier channel" $LD autopin $TMP/outlier.onnx --input x=$TMP/x_outlier.npy --target int8 --calib-method minmax --goal 'sqnr>=30' -q
 grep -E '^    #' "$TMP/out" | sed -E 's/^ +#[0-9]+ //' > $TMP/pins
 if [ "$(cat $TMP/pins)" = "conv2 (Conv)" ]; then ok "pins only the conv fed by the outlier channel"; else notok "pins only conv2" "$(cat $TMP/pins)"; fi
 

@@ -28,9 +28,9 @@ expect_rc 0 "pinning the planted region fixes it" $LD compare $TMP/overflow.onnx
 printf 'mm1\n# a comment\nrelu\nscale\n' > $TMP/pins.txt
 expect_rc 0 "--pin @file" $LD compare $TMP/overflow.onnx --target fp16 --input x=$TMP/x_overflow.npy --pin @$TMP/pins.txt
 expect_rc 0 "--pin op:TYPE and globs" $LD compare $TMP/overflow.onnx --target fp16 --input x=$TMP/x_overflow.npy --pin 'op:MatMul' --pin 're*' --pin scale
-expect_rc 1 "planted INT8 outlier channel: divergence" $LD compare $TMP/outlier.onnx --target int8 --input x=$TMP/x_outlier.npy
+expect_rc 1 "planted INT8 outlier channel: divergence" $LD compare $TMP/outlier.onnx --target int8 --calib-method minmax --input x=$TMP/x_outlier.npy
 expect_out "first divergent node \(isolated: where the error starts\): #[0-9]+ 'conv2' \(Conv\)" "names the conv fed by the outlier channel"
-expect_rc 0 "--fallback fp32 --pin conv2" $LD compare $TMP/outlier.onnx --target int8 --fallback fp32 --input x=$TMP/x_outlier.npy --pin conv2
+expect_rc 0 "--fallback fp32 --pin conv2" $LD compare $TMP/outlier.onnx --target int8 --calib-method minmax --fallback fp32 --input x=$TMP/x_outlier.npy --pin conv2
 
 expect_rc 1 "--report on a divergent run" $LD compare $TMP/overflow.onnx --target fp16 --input x=$TMP/x_overflow.npy --report $TMP/r.json -q
 $PY - "$TMP/r.json" >"$TMP/out" 2>&1 <<'PYEOF'

@@ -18,19 +18,19 @@ typedef struct mb {
     int nallocs;
 } mb;
 
-static void *mb_alloc(mb *b, size_t n) {
+static inline void *mb_alloc(mb *b, size_t n) {
     void *p = calloc(1, n);
     b->allocs[b->nallocs++] = p;
     return p;
 }
 
-static char *mb_str(mb *b, const char *s) {
+static inline char *mb_str(mb *b, const char *s) {
     char *p = mb_alloc(b, strlen(s) + 1);
     strcpy(p, s);
     return p;
 }
 
-static void mb_init(mb *b, int opset) {
+static inline void mb_init(mb *b, int opset) {
     memset(b, 0, sizeof *b);
     onnx__model_proto__init(&b->model);
     onnx__graph_proto__init(&b->graph);
@@ -54,7 +54,7 @@ static void mb_init(mb *b, int opset) {
     na[n] = (item); (arr) = (void *)na; (n)++; } while (0)
 
 /* Value info with a float tensor type of the given dims (-1 = symbolic "N"). */
-static Onnx__ValueInfoProto *mb_vi(mb *b, const char *name, int dtype, int ndim, const int64_t *dims) {
+static inline Onnx__ValueInfoProto *mb_vi(mb *b, const char *name, int dtype, int ndim, const int64_t *dims) {
     Onnx__ValueInfoProto *v = mb_alloc(b, sizeof *v);
     onnx__value_info_proto__init(v);
     v->name = mb_str(b, name);
@@ -80,16 +80,16 @@ static Onnx__ValueInfoProto *mb_vi(mb *b, const char *name, int dtype, int ndim,
     return v;
 }
 
-static void mb_input(mb *b, const char *name, int ndim, const int64_t *dims) {
+static inline void mb_input(mb *b, const char *name, int ndim, const int64_t *dims) {
     MB_PUSH(b, b->graph.input, b->graph.n_input, mb_vi(b, name, 1, ndim, dims));
 }
 
-static void mb_output(mb *b, const char *name, int ndim, const int64_t *dims) {
+static inline void mb_output(mb *b, const char *name, int ndim, const int64_t *dims) {
     MB_PUSH(b, b->graph.output, b->graph.n_output, mb_vi(b, name, 1, ndim, dims));
 }
 
 /* float32 initializer with raw_data */
-static Onnx__TensorProto *mb_init_f32(mb *b, const char *name, int ndim, const int64_t *dims, const float *vals) {
+static inline Onnx__TensorProto *mb_init_f32(mb *b, const char *name, int ndim, const int64_t *dims, const float *vals) {
     Onnx__TensorProto *t = mb_alloc(b, sizeof *t);
     onnx__tensor_proto__init(t);
     t->name = mb_str(b, name);
@@ -107,7 +107,7 @@ static Onnx__TensorProto *mb_init_f32(mb *b, const char *name, int ndim, const i
     return t;
 }
 
-static Onnx__NodeProto *mb_node(mb *b, const char *op, const char *name, int nin, const char **ins,
+static inline Onnx__NodeProto *mb_node(mb *b, const char *op, const char *name, int nin, const char **ins,
                                 int nout, const char **outs) {
     Onnx__NodeProto *n = mb_alloc(b, sizeof *n);
     onnx__node_proto__init(n);
@@ -123,7 +123,7 @@ static Onnx__NodeProto *mb_node(mb *b, const char *op, const char *name, int nin
     return n;
 }
 
-static void mb_attr_int(mb *b, Onnx__NodeProto *n, const char *name, int64_t v) {
+static inline void mb_attr_int(mb *b, Onnx__NodeProto *n, const char *name, int64_t v) {
     Onnx__AttributeProto *a = mb_alloc(b, sizeof *a);
     onnx__attribute_proto__init(a);
     a->name = mb_str(b, name);
@@ -134,7 +134,7 @@ static void mb_attr_int(mb *b, Onnx__NodeProto *n, const char *name, int64_t v) 
     MB_PUSH(b, n->attribute, n->n_attribute, a);
 }
 
-static void mb_attr_float(mb *b, Onnx__NodeProto *n, const char *name, float v) {
+static inline void mb_attr_float(mb *b, Onnx__NodeProto *n, const char *name, float v) {
     Onnx__AttributeProto *a = mb_alloc(b, sizeof *a);
     onnx__attribute_proto__init(a);
     a->name = mb_str(b, name);
@@ -146,14 +146,14 @@ static void mb_attr_float(mb *b, Onnx__NodeProto *n, const char *name, float v) 
 }
 
 /* Serialise; caller frees *buf. */
-static size_t mb_pack(mb *b, uint8_t **buf) {
+static inline size_t mb_pack(mb *b, uint8_t **buf) {
     size_t n = onnx__model_proto__get_packed_size(&b->model);
     *buf = malloc(n + 1);
     onnx__model_proto__pack(&b->model, *buf);
     return n;
 }
 
-static void mb_free(mb *b) {
+static inline void mb_free(mb *b) {
     for (int i = 0; i < b->nallocs; i++) free(b->allocs[i]);
     b->nallocs = 0;
 }

@@ -161,7 +161,7 @@ static void check_int8_exact(int64_t K) {
     assert_int_equal(ld_exec_init(&ex, m->graph, NULL), LD_OK);
     ld_tensor *in[2] = {x, m->graph->values[m->graph->nodes[0].in[1]].const_val};
     ld_tensor y = {0}, *out[1] = {&y};
-    int64_t sat = 0;
+    ld_sat sat = {0};
     assert_int_equal(ld_policy_run_node(&p, &ex, &m->graph->nodes[0], in, out, &sat), LD_OK);
     /* reference: the same quantization, summed exactly in 64-bit integers */
     double ax = 0;
@@ -183,7 +183,8 @@ static void check_int8_exact(int64_t K) {
             assert_float_equal(LD_F32P(&y)[r * 3 + c], want, 0);
         }
     }
-    assert_int_equal(sat, 0);
+    assert_int_equal(sat.clipped, 0);
+    assert_int_equal(sat.total, 2 * K);
     ld_tensor_clear(&y);
     ld_exec_destroy(&ex);
     ld_feed_clear(&f);

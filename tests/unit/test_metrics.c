@@ -121,10 +121,14 @@ static void test_saturation_and_channels(void **st) {
     ld_err_add(&e, LD_TARGET_INT8, &tol, ref, tgt, 4, 2);
     assert_float_equal(e.ch_max[0], 0.1f, 1e-6);
     assert_float_equal(e.ch_max[1], 5.0f, 0);
-    e.saturated = 1;                                /* 1 of 4 values clipped: 25% > 0.1% */
+    e.saturated = 1;                                /* 1 of 4 inputs clipped: 25% > 0.1% */
+    e.sat_total = 4;
+    e.sat_absmax = 300;
     char why[256];
     assert_false(ld_err_passes(&e, NULL, LD_TARGET_INT8, &tol, why, sizeof why));
-    assert_non_null(strstr(why, "saturates"));
+    assert_non_null(strstr(why, "clips 25% of the input values (1 of 4; max |input| 300)"));
+    e.sat_total = 10000;                            /* 1 in 10000: below the 0.1% default */
+    assert_true(ld_err_passes(&e, NULL, LD_TARGET_INT8, &tol, why, sizeof why));
     ld_err_free(&e);
 }
 
