@@ -4,7 +4,9 @@
 **
 ** Relative error is Polygraphy's: |a - b| / (|ref| + LD_REL_EPS). Quantiles (median, p99)
 ** come from histograms of LD_ERR_BINS bins over [2^-64, 2^64): 8 bins per octave, linear
-** within the octave (bins 6% to 12% wide).
+** within the octave (bins 6% to 12% wide), of every element of tensors up to LD_HIST_FULL
+** elements and of every LD_HIST_STEP-th element of larger ones (at least 8192 samples).
+** Maxima, sums, counts and everything else use every element.
 */
 #ifndef LD_METRICS_H
 #define LD_METRICS_H
@@ -14,6 +16,8 @@
 #define LD_REL_EPS 1e-12
 #define LD_ERR_BINS 1024
 #define LD_VAL_BINS 64
+#define LD_HIST_FULL 65536
+#define LD_HIST_STEP 8
 
 /* Statistics of one tensor (over all samples). */
 typedef struct ld_tstats {
@@ -46,9 +50,11 @@ typedef struct ld_err {
     int64_t sat_total;            /* quantized input elements */
     double sat_absmax;            /* largest |input| that was quantized */
     int64_t elem_fail;            /* elements with abs > atol and rel > rtol */
-    /* two copies each (even/odd elements: independent increments pipeline); last bin: sink */
-    uint32_t hist_abs[LD_ERR_BINS + 1], hist_rel[LD_ERR_BINS + 1];
-    uint32_t hist_abs2[LD_ERR_BINS + 1], hist_rel2[LD_ERR_BINS + 1];
+    /* Histograms for the quantiles, two copies each (alternate elements: independent
+     * increments pipeline). Slot LD_ERR_BINS counts exact zeros, LD_ERR_BINS + 1 is a sink for
+     * skipped elements. Tensors above LD_HIST_FULL elements sample every LD_HIST_STEP-th. */
+    uint32_t hist_abs[LD_ERR_BINS + 2], hist_rel[LD_ERR_BINS + 2];
+    uint32_t hist_abs2[LD_ERR_BINS + 2], hist_rel2[LD_ERR_BINS + 2];
     int64_t zero_abs, zero_rel;   /* exact zeros (below the histogram) */
     /* per channel (axis 1) worst absolute error, when the tensor has channels */
     int nch;

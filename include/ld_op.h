@@ -38,6 +38,8 @@ enum {
     LD_OPF_NOFOLD = 1u << 2,      /* never constant-fold (random ops) */
     LD_OPF_SHAPE_ONLY = 1u << 3,  /* compute reads only input dims (Shape, Size) */
     LD_OPF_SUBGRAPH = 1u << 4,    /* runs subgraphs (If/Loop/Scan/SequenceMap) */
+    LD_OPF_NOZERO_F32 = 1u << 5,  /* compute writes every element of its float32 outputs: the
+                                     executor need not zero them first */
 };
 
 typedef struct ld_op_def {

@@ -61,6 +61,8 @@ int64_t ld_dims_numel(int ndim, const int64_t *dims);
 ld_status ld_tensor_set_shape(ld_tensor *t, ld_dtype dtype, int ndim, const int64_t *dims);
 /* Allocate (zeroed) storage for the current shape/dtype; frees previous owned data. */
 ld_status ld_tensor_alloc_data(ld_tensor *t);
+/* The same without zeroing (numeric dtypes only), for outputs a kernel fully overwrites. */
+ld_status ld_tensor_alloc_data_uninit(ld_tensor *t);
 /* set_shape + alloc_data. */
 ld_status ld_tensor_alloc(ld_tensor *t, ld_dtype dtype, int ndim, const int64_t *dims);
 /* Heap-allocate a new tensor with storage. */

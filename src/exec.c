@@ -61,9 +61,11 @@ static ld_status node_call(ld_exec *ex, const ld_node *node, ld_tensor **in, ld_
         if (st == LD_DYNAMIC)
             return ld_error(LD_ERR_INTERNAL, "shape function asked for data at run time");
         LD_TRY(st);
-        for (int o = 0; o < node->nout; o++)
-            if (out[o] && out[o]->kind == LD_KIND_TENSOR && !out[o]->data)
-                LD_TRY(ld_tensor_alloc_data(out[o]));
+        for (int o = 0; o < node->nout; o++) {
+            if (!out[o] || out[o]->kind != LD_KIND_TENSOR || out[o]->data) continue;
+            if ((op->flags & LD_OPF_NOZERO_F32) && out[o]->dtype == LD_F32) LD_TRY(ld_tensor_alloc_data_uninit(out[o]));
+            else LD_TRY(ld_tensor_alloc_data(out[o]));
+        }
     }
     return op->compute(&k);
 }

@@ -154,7 +154,7 @@ static inline bool elem_special(err_part *p, float r, float g, double fmax) {
 /* One contiguous run of elements [i0, i1); chmax (may be NULL) gets the run's worst error.
  * Works in chunks: an all-finite chunk takes the branch-free, vectorisable path. */
 __attribute__((target_clones("avx2", "default")))
-static void err_run(err_part *p, ld_err *e, uint32_t *ha, uint32_t *hr, uint32_t *ha2, uint32_t *hr2, int ulp_emin, int ulp_emax, int ulp_mant, ld_target t,
+static void err_run(err_part *p, ld_err *e, uint32_t *ha, uint32_t *hr, uint32_t *ha2, uint32_t *hr2, int hstep, int ulp_emin, int ulp_emax, int ulp_mant, ld_target t,
                     double fmax, double fminn, double atol, double rtol, const float *ref, const float *tgt,
                     int64_t i0, int64_t i1, float *chmax) {
     bool check_sub = t != LD_TARGET_INT8 && t != LD_TARGET_FP32, check_ov = t != LD_TARGET_INT8;
@@ -237,8 +237,9 @@ static void err_run(err_part *p, ld_err *e, uint32_t *ha, uint32_t *hr, uint32_t
             xa = xa < 0 ? 0 : xa > LD_ERR_BINS - 1 ? LD_ERR_BINS - 1 : xa;
             xr = xr < 0 ? 0 : xr > LD_ERR_BINS - 1 ? LD_ERR_BINS - 1 : xr;
             bool pos = (int32_t)bd > 0;                  /* d > 0 (and not the -1 marker) */
-            ia[j] = (uint16_t)(pos ? xa : LD_ERR_BINS);
-            ir[j] = (uint16_t)(pos ? xr : LD_ERR_BINS);
+            uint16_t other = bd == 0 ? LD_ERR_BINS : LD_ERR_BINS + 1;   /* exact zero, or skipped */
+            ia[j] = (uint16_t)(pos ? xa : other);
+            ir[j] = (uint16_t)(pos ? xr : other);
             /* 1/ulp of the format at |ref|: 2^(mant - max(e, emin)) from the exponent bits */
             int32_t ex = (int32_t)((ld_f32_bits(R[j]) >> 23) & 0xff);
             ex = ex < ulp_emin ? ulp_emin : ex > ulp_emax ? ulp_emax : ex;
@@ -248,7 +249,10 @@ static void err_run(err_part *p, ld_err *e, uint32_t *ha, uint32_t *hr, uint32_t
         uint32_t mub = 0;
         for (int64_t j = 0; j < m; j++) mub = uu.u[j] > mub ? uu.u[j] : mub;
         int64_t j2 = 0;
-        for (; j2 + 1 < m; j2 += 2) { ha[ia[j2]]++; hr[ir[j2]]++; ha2[ia[j2 + 1]]++; hr2[ir[j2 + 1]]++; }
+        for (; j2 + hstep < m; j2 += 2 * hstep) {
+            ha[ia[j2]]++; hr[ir[j2]]++;
+            ha2[ia[j2 + hstep]]++; hr2[ir[j2 + hstep]]++;
+        }
         if (j2 < m) { ha[ia[j2]]++; hr[ir[j2]]++; }
         float mu = ld_bits_f32(mub);
         if (mu > p->max_ulp) p->max_ulp = mu;
@@ -269,15 +273,16 @@ void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, con
     bool chan = e->nch && inner > 0 && n % inner == 0;
     int64_t nblk = chan ? n / inner : 1, blen = chan ? inner : n;
     int nt = n > 262144 ? ld_nthreads : 1;
+    int hstep = n > LD_HIST_FULL ? LD_HIST_STEP : 1;
     if (nt > 16) nt = 16;
     err_part parts[16];
     memset(parts, 0, sizeof parts);
-    uint32_t *hists = nt > 1 ? calloc((size_t)nt * 4 * (LD_ERR_BINS + 1), sizeof(uint32_t)) : NULL;
+    uint32_t *hists = nt > 1 ? calloc((size_t)nt * 4 * (LD_ERR_BINS + 2), sizeof(uint32_t)) : NULL;
     float *chm = chan && nt > 1 ? calloc((size_t)nt * e->nch, sizeof(float)) : NULL;
     if (nt > 1 && (!hists || (chan && !chm))) { nt = 1; }
     if (nt == 1) {
         for (int64_t b = 0; b < nblk; b++)
-            err_run(&parts[0], e, e->hist_abs, e->hist_rel, e->hist_abs2, e->hist_rel2, ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt,
+            err_run(&parts[0], e, e->hist_abs, e->hist_rel, e->hist_abs2, e->hist_rel2, hstep, ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt,
                     b * blen, (b + 1) * blen, chan ? &e->ch_max[b % e->nch] : NULL);
     } else {
         /* split into runs: whole channel blocks when there are channels, else equal chunks */
@@ -290,16 +295,16 @@ void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, con
 #endif
             int64_t i0 = b * rlen, i1 = i0 + rlen > n ? n : i0 + rlen;
             if (i0 >= n) continue;
-            uint32_t *hb = hists + (size_t)tid * 4 * (LD_ERR_BINS + 1);
-            err_run(&parts[tid], e, hb, hb + (LD_ERR_BINS + 1), hb + 2 * (LD_ERR_BINS + 1), hb + 3 * (LD_ERR_BINS + 1),
+            uint32_t *hb = hists + (size_t)tid * 4 * (LD_ERR_BINS + 2);
+            err_run(&parts[tid], e, hb, hb + (LD_ERR_BINS + 2), hb + 2 * (LD_ERR_BINS + 2), hb + 3 * (LD_ERR_BINS + 2), hstep,
                     ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt, i0, i1,
                     chan ? &chm[(size_t)tid * e->nch + b % e->nch] : NULL);
         }
         for (int k = 0; k < nt; k++) {
-            for (int i = 0; i < LD_ERR_BINS; i++) {
-                const uint32_t *hb = hists + (size_t)k * 4 * (LD_ERR_BINS + 1);
-                e->hist_abs[i] += hb[i] + hb[2 * (LD_ERR_BINS + 1) + i];
-                e->hist_rel[i] += hb[(LD_ERR_BINS + 1) + i] + hb[3 * (LD_ERR_BINS + 1) + i];
+            for (int i = 0; i < LD_ERR_BINS + 2; i++) {
+                const uint32_t *hb = hists + (size_t)k * 4 * (LD_ERR_BINS + 2);
+                e->hist_abs[i] += hb[i] + hb[2 * (LD_ERR_BINS + 2) + i];
+                e->hist_rel[i] += hb[(LD_ERR_BINS + 2) + i] + hb[3 * (LD_ERR_BINS + 2) + i];
             }
             for (int c = 0; chan && c < e->nch; c++)
                 if (chm[(size_t)k * e->nch + c] > e->ch_max[c]) e->ch_max[c] = chm[(size_t)k * e->nch + c];
@@ -345,7 +350,8 @@ double ld_err_mean_abs(const ld_err *e) { int64_t n = compared(e); return n > 0 
 double ld_err_mean_rel(const ld_err *e) { int64_t n = compared(e); return n > 0 ? e->sum_rel / n : 0; }
 
 /* Nearest-rank quantile: the value of rank ceil(q * n) (1-based). */
-static double hist_quantile(const uint32_t *h, const uint32_t *h2, int64_t zeros, double q) {
+static double hist_quantile(const uint32_t *h, const uint32_t *h2, double q) {
+    int64_t zeros = (int64_t)h[LD_ERR_BINS] + h2[LD_ERR_BINS];
     int64_t total = zeros;
     for (int i = 0; i < LD_ERR_BINS; i++) total += h[i] + h2[i];
     if (!total) return 0;
@@ -360,8 +366,8 @@ static double hist_quantile(const uint32_t *h, const uint32_t *h2, int64_t zeros
     return bin_value(LD_ERR_BINS - 1);
 }
 
-double ld_err_quantile_abs(const ld_err *e, double q) { return hist_quantile(e->hist_abs, e->hist_abs2, e->zero_abs, q); }
-double ld_err_quantile_rel(const ld_err *e, double q) { return hist_quantile(e->hist_rel, e->hist_rel2, e->zero_rel, q); }
+double ld_err_quantile_abs(const ld_err *e, double q) { return hist_quantile(e->hist_abs, e->hist_abs2, q); }
+double ld_err_quantile_rel(const ld_err *e, double q) { return hist_quantile(e->hist_rel, e->hist_rel2, q); }
 
 /* ---- pass / fail ---- */
 

@@ -303,15 +303,15 @@ static ld_status mean_compute(ld_kctx *k) {
 }
 
 const ld_op_def ld_ops_binary[] = {
-    {"", "Add", 1, binary_shape, add_compute, 0},
-    {"", "Sub", 1, binary_shape, sub_compute, 0},
-    {"", "Mul", 1, binary_shape, mul_compute, 0},
-    {"", "Div", 1, binary_shape, div_compute, 0},
-    {"", "Pow", 1, binary_shape, pow_compute, 0},
+    {"", "Add", 1, binary_shape, add_compute, 0 | LD_OPF_NOZERO_F32},
+    {"", "Sub", 1, binary_shape, sub_compute, 0 | LD_OPF_NOZERO_F32},
+    {"", "Mul", 1, binary_shape, mul_compute, 0 | LD_OPF_NOZERO_F32},
+    {"", "Div", 1, binary_shape, div_compute, 0 | LD_OPF_NOZERO_F32},
+    {"", "Pow", 1, binary_shape, pow_compute, 0 | LD_OPF_NOZERO_F32},
     {"", "Mod", 10, binary_shape, mod_compute, 0},
-    {"", "PRelu", 1, prelu_shape, prelu_compute, 0},
-    {"", "Max", 1, variadic_shape, max_compute, 0},
-    {"", "Min", 1, variadic_shape, min_compute, 0},
+    {"", "PRelu", 1, prelu_shape, prelu_compute, 0 | LD_OPF_NOZERO_F32},
+    {"", "Max", 1, variadic_shape, max_compute, 0 | LD_OPF_NOZERO_F32},
+    {"", "Min", 1, variadic_shape, min_compute, 0 | LD_OPF_NOZERO_F32},
     {"", "Sum", 1, variadic_shape, sum_compute, 0},
     {"", "Mean", 1, variadic_shape, mean_compute, 0},
     {"", "Equal", 1, ld_elem_cmp_shape, ld_elem_equal_compute, 0},
@@ -326,6 +326,6 @@ const ld_op_def ld_ops_binary[] = {
     {"", "BitwiseOr", 18, ld_elem_bitwise_shape, ld_elem_bitwise_or_compute, 0},
     {"", "BitwiseXor", 18, ld_elem_bitwise_shape, ld_elem_bitwise_xor_compute, 0},
     {"", "BitShift", 11, ld_elem_bitwise_shape, ld_elem_bitshift_compute, 0},
-    {"", "Where", 9, ld_elem_where_shape, ld_elem_where_compute, 0},
+    {"", "Where", 9, ld_elem_where_shape, ld_elem_where_compute, 0 | LD_OPF_NOZERO_F32},
     {0},
 };

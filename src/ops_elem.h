@@ -169,11 +169,12 @@ ld_status ld_elem_where_compute(ld_kctx *k);
 /* ---- fast float32 math (branch-free, vectorisable; within ~3 ulp) ---- */
 
 /* The helpers are always inlined so they also inline into LD_ELEM_CLONES functions, whose
- * target differs. LD_ELEM_CLONES compiles a function twice, for x86-64 and for AVX2+FMA
- * (Haswell and later), picked at load time; the math-heavy loops run ~3x faster that way. */
+ * target differs. LD_ELEM_CLONES compiles a function for AVX-512, AVX2 and plain x86-64, picked
+ * at load time by CPU features ("arch=haswell" would match Haswell CPUs only); the math-heavy
+ * loops run ~3x faster that way. */
 #define LD_ELEM_INLINE __attribute__((always_inline))
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-#define LD_ELEM_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#define LD_ELEM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define LD_ELEM_CLONES
 #endif

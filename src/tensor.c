@@ -110,6 +110,22 @@ ld_status ld_tensor_alloc_data(ld_tensor *t) {
     return LD_OK;
 }
 
+ld_status ld_tensor_alloc_data_uninit(ld_tensor *t) {
+    if (t->dtype == LD_STRING) return ld_tensor_alloc_data(t);   /* pointers must start NULL */
+    if (t->owns) free(t->data);
+    t->data = NULL;
+    t->owns = false;
+    size_t es = ld_dtype_size(t->dtype);
+    if (!es) return ld_error(LD_ERR_UNSUPPORTED, "unsupported dtype %s", ld_dtype_name(t->dtype));
+    if ((uint64_t)t->numel > (uint64_t)(SIZE_MAX / 2) / es)
+        return ld_error(LD_ERR_NOMEM, "tensor of %lld elements is too large", (long long)t->numel);
+    t->nbytes = (size_t)t->numel * es;
+    t->data = malloc(t->nbytes ? t->nbytes : 1);
+    if (!t->data) return ld_error(LD_ERR_NOMEM, "out of memory allocating %zu bytes", t->nbytes);
+    t->owns = true;
+    return LD_OK;
+}
+
 ld_status ld_tensor_alloc(ld_tensor *t, ld_dtype dtype, int ndim, const int64_t *dims) {
     LD_TRY(ld_tensor_set_shape(t, dtype, ndim, dims));
     return ld_tensor_alloc_data(t);

@@ -19,7 +19,7 @@ ORT_DIR=$ORT_DIR tools/ensure_ort.sh || { echo "bench: cannot install onnxruntim
 ORT_VERSION=$(node -e "console.log(require('$ORT_DIR/node_modules/onnxruntime-node/package.json').version)")
 
 # name model input batch
-CASES="light_resnet50 fixtures/onnx-tests/light/light_resnet50.onnx data_0 1
+CASES="light_resnet50 fixtures/onnx-tests/light/light_resnet50.onnx gpu_0/data_0 1
 fmnist_resnet fixtures/models/fmnist_resnet.onnx image 1
 fmnist_resnet fixtures/models/fmnist_resnet.onnx image 256
 fmnist_vit fixtures/models/fmnist_vit.onnx image 64"
@@ -55,3 +55,37 @@ done <<<"$CASES"
 echo
 echo "ratio = layerdiff median / ONNX Runtime median (lower is better; 1.00x = same speed)."
 echo "ORT's RSS includes the Node.js runtime (about 45 MB)."
+
+# ---- compare and autopin (issue 3 and 4 goals: compare <= 3x a plain run; autopin < 10 s) ----
+IMG=fixtures/fmnist/t10k-images-idx3-ubyte.gz
+wall() { /usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -1; }
+printf '\ncompare vs run on the same data (%s threads; whole process: load, data, %s)\n\n' "$THREADS" "inference or comparison"
+printf '| model | data | target | run s | compare s | compare/run | run RSS MB | compare RSS MB |\n'
+printf '|---|---|---|---:|---:|---:|---:|---:|\n'
+for spec in "fmnist_resnet fixtures/models/fmnist_resnet.onnx 256" "fmnist_vit fixtures/models/fmnist_vit.onnx 64"; do
+    set -- $spec
+    name=$1 model=$2 batch=$3
+    /usr/bin/python3 -c "
+import gzip, numpy as np
+raw = gzip.open('$IMG').read()[16:16 + $batch * 784]
+np.save('$W/fm.npy', (np.frombuffer(raw, np.uint8).reshape($batch, 1, 28, 28) / 255).astype(np.float32))"
+    read -r rt rm <<<"$(wall $LD --threads "$THREADS" run "$model" --input image=$W/fm.npy)"
+    for t in fp16 int8; do
+        read -r ct cm <<<"$(wall $LD --threads "$THREADS" compare "$model" --target $t --input image=$W/fm.npy -q)"
+        /usr/bin/python3 -c "print(f'| $name | {$batch} images | $t | {$rt:.2f} | {$ct:.2f} | {$ct / max($rt, 1e-3):.1f}x | {$rm / 1024:.0f} | {$cm / 1024:.0f} |')"
+    done
+done
+
+printf '\nautopin on the bundled Fashion-MNIST sample (256 images, batch 64, %s threads)\n\n' "$THREADS"
+printf '| model | target | goal | wall s | tries | pins | goal met |\n|---|---|---|---:|---:|---:|---|\n'
+for spec in "fmnist_vit fixtures/models/fmnist_vit.onnx fp16 sqnr>=60" "fmnist_vit fixtures/models/fmnist_vit.onnx int8 sqnr>=30" "fmnist_resnet fixtures/models/fmnist_resnet.onnx int8 sqnr>=30"; do
+    set -- $spec
+    start=$(date +%s.%N)
+    out=$($LD --threads "$THREADS" autopin "$2" --target "$3" --data "$IMG" --max-samples 256 --batch 64 \
+          --goal "$4" --format json -q 2>/dev/null)
+    end=$(date +%s.%N)
+    printf '%s' "$out" | /usr/bin/python3 -c "
+import json, sys
+t = sys.stdin.read(); d = json.loads(t[t.index('{'):])
+print(f\"| $1 | $3 | $4 | {$end - $start:.1f} | {d['tries']} | {len(d['pins'])} | {'yes' if d['met'] else 'no'} |\")"
+done
