@@ -245,9 +245,9 @@ static void set_int(ld_tensor *t, int64_t i, int64_t v) {
     case LD_I64: ((int64_t *)d)[i] = v; break;
     case LD_U64: ((uint64_t *)d)[i] = (uint64_t)v; break;
     case LD_BOOL: ((uint8_t *)d)[i] = v != 0; break;
-    case LD_I4: { int8_t x = (int8_t)((uint8_t)(v << 4)) >> 4; ((int8_t *)d)[i] = x; break; }
+    case LD_I4: { int8_t x = (int8_t)((uint8_t)((uint64_t)v << 4)) >> 4; ((int8_t *)d)[i] = x; break; }
     case LD_U4: ((uint8_t *)d)[i] = (uint8_t)(v & 0xf); break;
-    case LD_I2: { int8_t x = (int8_t)((uint8_t)(v << 6)) >> 6; ((int8_t *)d)[i] = x; break; }
+    case LD_I2: { int8_t x = (int8_t)((uint8_t)((uint64_t)v << 6)) >> 6; ((int8_t *)d)[i] = x; break; }
     case LD_U2: ((uint8_t *)d)[i] = (uint8_t)(v & 0x3); break;
     default: break;
     }
