@@ -56,6 +56,7 @@ typedef struct ld_node {
     bool folded;             /* computed at load; skipped at run */
     void *kstate;            /* kernel-private state (op->free_state frees it) */
     int orig_index;          /* position in the file */
+    bool unnamed;            /* the file gives no name: `name` is layerdiff's "<op_type>_<index>" */
 } ld_node;
 
 typedef struct ld_value {

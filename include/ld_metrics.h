@@ -87,7 +87,11 @@ double ld_err_mean_rel(const ld_err *e);
 double ld_err_quantile_abs(const ld_err *e, double q);
 double ld_err_quantile_rel(const ld_err *e, double q);
 
-/* Pass/fail of one comparison; writes the reason ("output overflows FP16: ...") when it fails. */
+/* Pass/fail of one comparison; writes the reason ("output overflows FP16: ...") when it fails.
+ * t is the storage format of the output; quantized outputs name the quantization format in
+ * the clipping message (INT8, FP8) through ld_err_passes_q. */
+bool ld_err_passes_q(const ld_err *e, const ld_tstats *ref, ld_target t, ld_target quant, const ld_tol *tol,
+                     char *why, size_t n);
 bool ld_err_passes(const ld_err *e, const ld_tstats *ref, ld_target t, const ld_tol *tol,
                    char *why, size_t n);
 /* The defaults for a target (see man/layerdiff-compare.1). */

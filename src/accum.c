@@ -41,7 +41,7 @@ static void gemm16(int64_t M, int64_t N, int64_t K, const float *A, int64_t sam,
 }
 
 static ld_status matmul16(const ld_tensor *a, const ld_tensor *b, ld_tensor *y) {
-    if (a->ndim < 2 || b->ndim < 2) return LD_OK;      /* 1-D operands: keep the FP32 result */
+    if (a->ndim < 2 || b->ndim < 2 || y->numel == 0) return LD_OK;   /* 1-D operands: FP32 result */
     int64_t M = a->dims[a->ndim - 2], K = a->dims[a->ndim - 1], N = b->dims[b->ndim - 1];
     int64_t batch = y->numel / (M * N);
     int64_t sa[LD_MAX_DIMS], sb[LD_MAX_DIMS];
@@ -202,6 +202,7 @@ static ld_status reduce16(const ld_node *n, ld_tensor **in, ld_tensor *y) {
 
 static ld_status gap16(ld_tensor **in, ld_tensor *y) {
     const ld_tensor *x = in[0];
+    if (x->numel == 0) return LD_OK;
     int64_t planes = x->dims[0] * x->dims[1], sz = x->numel / (planes ? planes : 1);
     const float *xd = x->data;
     float *yd = y->data;

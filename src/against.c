@@ -9,12 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-static ld_status run_keep(ld_model *m, const ld_feed *in, ld_exec *ex) {
+/* Run m in FP32 keeping every value; float inputs are converted to the dtype the model
+ * declares (an FP16-converted model takes float16 inputs). conv holds the converted copies. */
+static ld_status run_keep(ld_model *m, const ld_feed *in, ld_exec *ex, ld_feed *conv) {
     LD_TRY(ld_exec_init(ex, m->graph, NULL));
     ex->keep_all = true;
     for (int k = 0; k < in->n; k++) {
-        if (ld_graph_find_value(m->graph, in->items[k].name) < 0) continue;
-        LD_TRY(ld_exec_set_input(ex, in->items[k].name, in->items[k].t));
+        int v = ld_graph_find_value(m->graph, in->items[k].name);
+        if (v < 0) continue;
+        const ld_value *val = &m->graph->values[v];
+        ld_tensor *t = in->items[k].t;
+        if (val->has_decl && val->decl_dtype != LD_UNDEFINED && val->decl_dtype != t->dtype &&
+            ld_dtype_is_float(val->decl_dtype) && ld_dtype_is_float(t->dtype)) {
+            ld_tensor *c = calloc(1, sizeof *c);
+            if (!c) return ld_error(LD_ERR_NOMEM, "out of memory");
+            ld_status st = ld_tensor_convert(c, t, val->decl_dtype);
+            if (st == LD_OK) st = ld_feed_add(conv, in->items[k].name, c);
+            if (st != LD_OK) { ld_tensor_free(c); return st; }
+            t = c;
+        }
+        LD_TRY(ld_exec_set_input(ex, in->items[k].name, t));
     }
     return ld_exec_run(ex);
 }
@@ -64,30 +78,34 @@ static ld_status finish_sample(ld_compare *c, ld_exec *ref, lookup_fn find, void
 
 ld_status ld_against_model(ld_compare *c, ld_model *other, const ld_feed *in, int *matched) {
     ld_exec rx, ox;
+    ld_feed conv = {0};
     memset(&rx, 0, sizeof rx);
     memset(&ox, 0, sizeof ox);
     double t0 = ld_now_sec();
-    ld_status st = run_keep(c->model, in, &rx);
+    ld_status st = run_keep(c->model, in, &rx, &conv);
     if (st == LD_OK) {
-        st = run_keep(other, in, &ox);
+        st = run_keep(other, in, &ox, &conv);
         if (st != LD_OK) ld_err_prefix(st, "second model");
     }
     if (st == LD_OK) st = match_all(c, &rx, find_in_exec, &ox, matched);
     if (st == LD_OK) st = finish_sample(c, &rx, find_in_exec, &ox);
     if (ox.vals) ld_exec_destroy(&ox);
     if (rx.vals) ld_exec_destroy(&rx);
+    ld_feed_clear(&conv);
     c->seconds += ld_now_sec() - t0;
     return st;
 }
 
 ld_status ld_against_saved(ld_compare *c, const ld_feed *in, const ld_feed *saved, int *matched) {
     ld_exec rx;
+    ld_feed conv = {0};
     memset(&rx, 0, sizeof rx);
     double t0 = ld_now_sec();
-    ld_status st = run_keep(c->model, in, &rx);
+    ld_status st = run_keep(c->model, in, &rx, &conv);
     if (st == LD_OK) st = match_all(c, &rx, find_in_feed, (void *)saved, matched);
     if (st == LD_OK) st = finish_sample(c, &rx, find_in_feed, (void *)saved);
     if (rx.vals) ld_exec_destroy(&rx);
+    ld_feed_clear(&conv);
     c->seconds += ld_now_sec() - t0;
     return st;
 }

@@ -350,6 +350,16 @@ ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_res
         if (st == LD_OK) S.nruns++;
     }
     if (st == LD_OK) st = ld_compare_finish(&S.c, s->labels, s->nlabels);
+    bool any_float = false;
+    for (int q = 0; st == LD_OK && q < g->noutputs && S.nruns; q++) {
+        const ld_tensor *t = ld_sample_run_ref(S.runs[0], g->outputs[q]);
+        any_float |= t && t->kind == LD_KIND_TENSOR && t->dtype == LD_F32;
+    }
+    if (st == LD_OK && !any_float)
+        st = ld_error(LD_ERR_UNSUPPORTED, "the model has no float32 output to evaluate the goals on");
+    for (int i = 0; st == LD_OK && i < o->ngoals; i++)
+        if (o->goals[i].kind == LD_GOAL_ACC_DELTA && !s->labels)
+            st = ld_error(LD_ERR_USAGE, "goal acc_delta needs --labels");
     if (st == LD_OK) {
         evaluate(&S, &r->before);
         memcpy(r->pinned, S.cur, sizeof(bool) * g->nnodes);

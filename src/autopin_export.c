@@ -80,6 +80,13 @@ char *ld_pins_export(ld_pin_format f, const ld_model *m, const ld_autopin_result
     sbuf b = {0};
     sb_add(&b, "");
     int first = 1;
+    /* engines know only the names in the file: a node the file leaves unnamed cannot be named */
+    bool engine = f != LD_FMT_LIST && f != LD_FMT_JSON;
+    for (int i = 0; engine && i < g->nnodes; i++)
+        if (r->pinned[i] && g->nodes[i].unnamed)
+            fprintf(stderr, "layerdiff: warning: pinned node #%d (%s) has no name in the model file; the %s "
+                    "format cannot refer to it and leaves it out\n", i, g->nodes[i].op_type, fmts[f].name);
+#define PINNED(i) (r->pinned[i] && !(engine && g->nodes[i].unnamed))
     switch (f) {
     case LD_FMT_LIST:
         sb_add(&b, "# layerdiff autopin: nodes to keep in FP32 (use as --pin @FILE)\n");
@@ -90,14 +97,14 @@ char *ld_pins_export(ld_pin_format f, const ld_model *m, const ld_autopin_result
         /* polygraphy convert/run: --layer-precisions takes name:dtype pairs */
         sb_add(&b, "--precision-constraints obey --layer-precisions");
         for (int i = 0; i < g->nnodes; i++)
-            if (r->pinned[i]) { sb_add(&b, " "); sb_shq(&b, g->nodes[i].name); b.n--; b.p[b.n] = 0; sb_add(&b, ":float32'"); }
+            if (PINNED(i)) { sb_add(&b, " "); sb_shq(&b, g->nodes[i].name); b.n--; b.p[b.n] = 0; sb_add(&b, ":float32'"); }
         sb_add(&b, "\n");
         break;
     case LD_FMT_TRTEXEC: {
         sbuf names = {0};
         sb_add(&names, "");
         for (int i = 0; i < g->nnodes; i++)
-            if (r->pinned[i]) {
+            if (PINNED(i)) {
                 if (!first) sb_add(&names, ",");
                 sb_add(&names, g->nodes[i].name);
                 sb_add(&names, ":fp32");
@@ -115,7 +122,7 @@ char *ld_pins_export(ld_pin_format f, const ld_model *m, const ld_autopin_result
     case LD_FMT_MODELOPT: {
         cJSON *a = cJSON_CreateArray();
         for (int i = 0; i < g->nnodes; i++) {
-            if (!r->pinned[i]) continue;
+            if (!PINNED(i)) continue;
             if (f == LD_FMT_ORT) cJSON_AddItemToArray(a, cJSON_CreateString(g->nodes[i].name));
             else {
                 char *re = regex_escape(g->nodes[i].name);
@@ -167,5 +174,6 @@ char *ld_pins_export(ld_pin_format f, const ld_model *m, const ld_autopin_result
     }
     default: break;
     }
+#undef PINNED
     return b.p;
 }

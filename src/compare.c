@@ -80,6 +80,7 @@ static ld_status alloc_outs(const ld_node *n, ld_tensor **o) {
 static void channel_layout(const ld_tensor *t, int *nch, int64_t *inner) {
     *nch = 0;
     *inner = 0;
+    if (t->numel == 0) return;
     if (t->ndim >= 3 && t->dims[1] > 1 && t->dims[1] <= 65536) {
         *nch = (int)t->dims[1];
         *inner = t->numel / (t->dims[0] * t->dims[1]);
@@ -152,7 +153,13 @@ static ld_status run_node(cmp_state *s, int i) {
     LD_TRY(alloc_outs(n, rout));
     ld_status st = ld_node_run(&s->rx, n, rin, rout);
     if (st != LD_OK) { free_outs(rout, nout); return st; }
+    /* a node whose inputs differ between the two runs (an int or bool node after float
+     * divergence) needs its own target run even if it computes on no floats */
     bool fl = node_is_float(n, rin, rout);
+    for (int k = 0; !fl && k < nin; k++) {
+        int v = n->in[k];
+        fl = v >= 0 && !g->values[v].const_val && s->tx.vals[v] != s->rx.vals[v];
+    }
     const ld_policy *p = &c->opts.policy;
     ld_target store = ld_policy_storage(p, n);
     if (p->pinned && p->pinned[i]) store = LD_TARGET_FP32;
@@ -492,8 +499,9 @@ ld_status ld_compare_finish(ld_compare *c, const int64_t *labels, int64_t nlabel
             r->flags = 0;
             if (!r->measured) continue;
             /* saturation is judged against the quantized format, the rest against storage */
-            r->iso_pass = ld_err_passes(&r->iso, &r->ref, nr->quantized ? tt : store, &c->opts.tol, r->iso_why, sizeof r->iso_why);
-            r->prop_pass = ld_err_passes(&r->prop, &r->ref, nr->quantized ? tt : store, &c->opts.tol, r->prop_why, sizeof r->prop_why);
+            ld_target q = nr->quantized ? tt : store;
+            r->iso_pass = ld_err_passes_q(&r->iso, &r->ref, store, q, &c->opts.tol, r->iso_why, sizeof r->iso_why);
+            r->prop_pass = ld_err_passes_q(&r->prop, &r->ref, store, q, &c->opts.tol, r->prop_why, sizeof r->prop_why);
             if (!c->opts.isolated) r->iso_pass = true;
             const ld_err *e = &r->prop;
             if (e->new_nan || r->iso.new_nan) r->flags |= LD_FLAG_NAN;

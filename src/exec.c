@@ -199,6 +199,7 @@ ld_status ld_exec_run(ld_exec *ex) {
         ld_node *node = &g->nodes[i];
         if (node->folded) continue;
         ld_tensor **ins = node->nin <= 64 ? in_buf : calloc(node->nin, sizeof *ins);
+        if (ins == in_buf) memset(in_buf, 0, sizeof in_buf);   /* reads past nin see NULL */
         ld_tensor **outs = node->nout <= 64 ? out_buf : calloc(node->nout, sizeof *outs);
         ld_status st = (!ins || !outs) ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
         for (int k = 0; st == LD_OK && k < node->nin; k++) {

@@ -74,6 +74,7 @@ ld_status ld_npy_parse(const uint8_t *buf, size_t len, ld_tensor *out) {
     ld_status st = LD_OK;
     const char *d = dict_value(h, "descr"), *fo = dict_value(h, "fortran_order"), *sh = dict_value(h, "shape");
     if (!d || !fo || !sh || (*d != '\'' && *d != '"')) { st = ld_error(LD_ERR_DATA, "malformed .npy header"); goto out; }
+    if (strlen(d) < 4) { st = ld_error(LD_ERR_DATA, "malformed .npy header (descr)"); goto out; }
     char endian = d[1], kind = d[2];
     int size = atoi(d + 3);
     if (endian != '<' && endian != '>' && endian != '|' && endian != '=') {

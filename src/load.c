@@ -142,6 +142,8 @@ static ld_status copy_attr(build_ctx *b, const Onnx__AttributeProto *ap, ld_attr
         else if (ap->has_f) a->type = LD_ATTR_FLOAT;
         else a->type = LD_ATTR_INT;
     }
+    if ((a->type == LD_ATTR_TENSOR && !ap->t) || (a->type == LD_ATTR_GRAPH && !ap->g))
+        return ld_error(LD_ERR_DATA, "attribute '%s' has no %s", a->name, a->type == LD_ATTR_TENSOR ? "tensor" : "graph");
     a->f = ap->f;
     a->i = ap->i;
     if (ap->has_s || a->type == LD_ATTR_STRING) {
@@ -263,6 +265,7 @@ static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphPr
             char buf[128];
             snprintf(buf, sizeof buf, "%s_%d", n->op_type, ni);
             n->name = ld_strdup(buf);
+            n->unnamed = true;
         }
         n->nout = (int)np->n_output;
         n->out = calloc(n->nout + 1, sizeof(int));

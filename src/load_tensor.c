@@ -158,7 +158,9 @@ ld_status ld_tensor_from_proto(ld_model *m, const Onnx__TensorProto *tp, ld_tens
         if (n) memcpy(t->data, tp->float_data, n * 4);
         break;
     case LD_C64:
-        if ((int64_t)tp->n_float_data != 2 * n) CHECK_COUNT(tp->n_float_data / 2 + 1);
+        if ((int64_t)tp->n_float_data != 2 * n)
+            return ld_error(LD_ERR_DATA, "tensor '%s' declares %lld complex elements but holds %zu floats",
+                            tp->name ? tp->name : "", (long long)n, tp->n_float_data);
         if (n) memcpy(t->data, tp->float_data, n * 8);
         break;
     case LD_F64:
@@ -166,7 +168,9 @@ ld_status ld_tensor_from_proto(ld_model *m, const Onnx__TensorProto *tp, ld_tens
         if (n) memcpy(t->data, tp->double_data, n * 8);
         break;
     case LD_C128:
-        if ((int64_t)tp->n_double_data != 2 * n) CHECK_COUNT(tp->n_double_data / 2 + 1);
+        if ((int64_t)tp->n_double_data != 2 * n)
+            return ld_error(LD_ERR_DATA, "tensor '%s' declares %lld complex elements but holds %zu doubles",
+                            tp->name ? tp->name : "", (long long)n, tp->n_double_data);
         if (n) memcpy(t->data, tp->double_data, n * 16);
         break;
     case LD_I64:

@@ -326,6 +326,7 @@ void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, con
 }
 
 double ld_err_sqnr(const ld_err *e) {
+    if (e->new_nan || e->new_inf) return -INFINITY;   /* the finite part must not look perfect */
     if (e->sum_sq_err == 0) return INFINITY;
     if (e->sum_sq_ref == 0) return -INFINITY;
     return 10.0 * log10(e->sum_sq_ref / e->sum_sq_err);
@@ -339,6 +340,7 @@ double ld_err_nmse(const ld_err *e) {
 double ld_err_rmse(const ld_err *e) { return e->count ? sqrt(e->sum_sq_err / e->count) : 0; }
 
 double ld_err_cosine(const ld_err *e) {
+    if (e->new_nan || e->new_inf) return 0.0;
     if (e->sum_sq_ref == 0 && e->sum_sq_tgt == 0) return 1.0;
     if (e->sum_sq_ref == 0 || e->sum_sq_tgt == 0) return 0.0;
     return e->sum_ref_tgt / sqrt(e->sum_sq_ref * e->sum_sq_tgt);
@@ -393,7 +395,12 @@ void ld_tol_default(ld_tol *tol, ld_target t) {
 
 bool ld_err_passes(const ld_err *e, const ld_tstats *ref, ld_target t, const ld_tol *tol,
                    char *why, size_t n) {
-    const ld_format *f = ld_target_format(t);
+    return ld_err_passes_q(e, ref, t, t, tol, why, n);
+}
+
+bool ld_err_passes_q(const ld_err *e, const ld_tstats *ref, ld_target t, ld_target quant, const ld_tol *tol,
+                     char *why, size_t n) {
+    const ld_format *f = ld_target_format(t), *qf = ld_target_format(quant);
     double total = e->count ? (double)e->count : 1;
     why[0] = 0;
     if (e->overflow) {
@@ -408,7 +415,7 @@ bool ld_err_passes(const ld_err *e, const ld_tstats *ref, ld_target t, const ld_
     }
     if (e->saturated && e->sat_total && (double)e->saturated / (double)e->sat_total > tol->max_sat_frac) {
         snprintf(why, n, "%s quantization clips %.3g%% of the input values (%lld of %lld; max |input| %.3g)",
-                 f->long_name, 100.0 * e->saturated / e->sat_total, (long long)e->saturated,
+                 qf->long_name, 100.0 * e->saturated / e->sat_total, (long long)e->saturated,
                  (long long)e->sat_total, e->sat_absmax);
         return false;
     }

@@ -24,6 +24,8 @@ static const char *const keep_fp32_ops[] = {
 
 static bool stays_fp32(const ld_node *n, const bool *pinned, int i) {
     if (pinned[i]) return true;
+    /* ConstantOfShape without a value attribute makes float32 zeros whatever its readers want */
+    if (!strcmp(n->op_type, "ConstantOfShape") && !ld_node_attr(n, "value")) return true;
     for (size_t k = 0; k < LD_ARRAY_LEN(keep_fp32_ops); k++)
         if (!strcmp(n->op_type, keep_fp32_ops[k])) return true;
     return false;
@@ -184,6 +186,15 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
         if (g->nodes[i].nimplicit || (g->nodes[i].op && (g->nodes[i].op->flags & LD_OPF_SUBGRAPH)))
             return ld_error(LD_ERR_UNSUPPORTED, "--write-model: node '%s' (%s) has subgraphs, which are not supported", g->nodes[i].name, g->nodes[i].op_type);
     LD_TRY(ld_graph_infer_shapes((ld_graph *)g, NULL, 1));
+    /* every value's dtype must be known to place the Casts */
+    for (int i = 0; i < g->nnodes; i++) {
+        const ld_node *n = &g->nodes[i];
+        if (n->folded) continue;
+        for (int k = 0; k < n->nout; k++)
+            if (n->out[k] >= 0 && !g->values[n->out[k]].info_known)
+                return ld_error(LD_ERR_UNSUPPORTED, "--write-model: the dtype of '%s' (node '%s', %s) is known only at run time",
+                                g->values[n->out[k]].name, n->name, n->op_type);
+    }
     uint8_t *buf;
     size_t len;
     LD_TRY(ld_file_read(in_path, &buf, &len));
@@ -225,6 +236,8 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
             if (v >= 0 && g->values[v].is_init && is_f32(g, v)) { if (hi) hiuse[v] = 1; else lowuse[v] = 1; }
         }
     }
+    for (int v = 0; st == LD_OK && v < g->nvalues; v++)   /* an initializer that is also an input stays float */
+        if (g->values[v].is_init && g->values[v].is_input) hiuse[v] = 1;
     size_t ninit = gp->n_initializer;
     for (size_t t = 0; st == LD_OK && t < ninit; t++) {
         int v = ld_graph_find_value(g, gp->initializer[t]->name);

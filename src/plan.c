@@ -117,18 +117,23 @@ static ld_status check_arity(const ld_node *n) {
     }
     /* the table stops at the schemas python3-onnx knows (opset 17): an op of a newer opset may
      * have gained or loosened inputs, so its kernel checks them itself */
-    if (!best || n->opset > LD_ARITY_MAX_OPSET) return LD_OK;
+    if (!best) return LD_OK;
+    /* Above opset 17 an op may have gained inputs (no maximum check then); the minimum and
+     * the required inputs still hold, except for the Optional ops, whose input became
+     * optional in opset 18. */
+    bool newer = n->opset > LD_ARITY_MAX_OPSET;
+    if (newer && !strncmp(n->op_type, "Optional", 8)) return LD_OK;
     /* trailing absent optional inputs may be omitted or written as "" */
     int nin = n->nin;
     while (nin > best->min_in && n->in[nin - 1] < 0) nin--;
-    if (nin < best->min_in || (best->max_in >= 0 && nin > best->max_in))
+    if (nin < best->min_in || (!newer && best->max_in >= 0 && nin > best->max_in))
         return ld_error(LD_ERR_DATA, "node '%s' (%s-%d): has %d inputs, the operator takes %d to %d",
                         n->name, n->op_type, best->since, n->nin, best->min_in, best->max_in);
     for (int i = 0; i < best->min_in && i < 31; i++)
         if (n->in[i] < 0 && !(best->optional & (1u << i)))
             return ld_error(LD_ERR_DATA, "node '%s' (%s-%d): required input %d is missing", n->name,
                             n->op_type, best->since, i);
-    if (n->nout < best->min_out || (best->max_out >= 0 && n->nout > best->max_out))
+    if (n->nout < best->min_out || (!newer && best->max_out >= 0 && n->nout > best->max_out))
         return ld_error(LD_ERR_DATA, "node '%s' (%s-%d): has %d outputs, the operator gives %d to %d",
                         n->name, n->op_type, best->since, n->nout, best->min_out, best->max_out);
     return LD_OK;

@@ -187,6 +187,7 @@ static ld_status int8_gemm_like(const ld_policy *p, ld_exec *ex, const ld_node *
     ld_tensor *y = out[0];
     *y = acc;
     memset(&acc, 0, sizeof acc);
+    if (y->numel == 0) goto out;
     float *yd = y->data;
     const float *hi = split ? acc2.data : NULL;
     double alpha = 1.0;

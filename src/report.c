@@ -18,6 +18,14 @@ static void num(cJSON *o, const char *k, double v) {
     else cJSON_AddNullToObject(o, k);
 }
 
+/* SQNR: +inf (no error at all) is null; -inf (new NaN/Inf, or error on an all-zero
+ * reference) is written as -1000 dB, which no finite measurement reaches. */
+#define LD_SQNR_FLOOR -1000.0
+static void sqnr_num(cJSON *o, const char *k, double v) {
+    if (isinf(v) && v < 0) cJSON_AddNumberToObject(o, k, LD_SQNR_FLOOR);
+    else num(o, k, v);
+}
+
 static cJSON *stats_json(const ld_tstats *s) {
     cJSON *o = cJSON_CreateObject();
     bool any = s->count - s->nan - s->inf > 0;
@@ -56,7 +64,7 @@ static cJSON *err_json(const ld_err *e, bool pass, const char *why) {
     num(o, "p99_rel", ld_err_quantile_rel(e, 0.99));
     num(o, "rmse", ld_err_rmse(e));
     num(o, "nmse", ld_err_nmse(e));
-    num(o, "sqnr_db", ld_err_sqnr(e));
+    sqnr_num(o, "sqnr_db", ld_err_sqnr(e));
     num(o, "cosine", ld_err_cosine(e));
     num(o, "max_ulp", e->max_ulp);
     cJSON_AddNumberToObject(o, "argmax_abs", (double)e->argmax_abs);
@@ -165,7 +173,7 @@ cJSON *ld_report_json(const ld_compare *c, const ld_report_meta *meta) {
         cJSON *oj = cJSON_CreateObject();
         cJSON_AddStringToObject(oj, "name", tr->name);
         cJSON_AddBoolToObject(oj, "pass", tr->prop_pass);
-        num(oj, "sqnr_db", ld_err_sqnr(&tr->prop));
+        sqnr_num(oj, "sqnr_db", ld_err_sqnr(&tr->prop));
         num(oj, "cosine", ld_err_cosine(&tr->prop));
         num(oj, "max_abs", tr->prop.max_abs);
         num(oj, "max_rel", tr->prop.max_rel);

@@ -36,7 +36,7 @@ inits = {
     'chscale': np.array([1, 2, 0.5, 40], dtype=np.float32).reshape(1, 4, 1, 1),
     'bias': np.array([0.1, -0.2, 0.3, -0.4], dtype=np.float32).reshape(1, 4, 1, 1),
     'eps': np.array([1e-5], dtype=np.float32),
-    'gain': np.array([600], dtype=np.float32),
+    'gain': np.array([180], dtype=np.float32),
     'two': np.array([2], dtype=np.float32),
 }
 g = helper.make_graph(nodes, 'planted',

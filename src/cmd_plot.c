@@ -1,0 +1,69 @@
+/*
+** cmd_plot.c — `layerdiff plot REPORT.json -o FILE.svg [--metric M] [--force]`: the report's
+** error per node as a standalone SVG (plot_svg.c). Never overwrites a file without --force.
+*/
+#include "cmd.h"
+#include "plot_svg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char plot_usage[] =
+    "usage: layerdiff plot REPORT.json -o FILE.svg [options]\n"
+    "  -o FILE.svg           where to write the plot ('-' for stdout)\n"
+    "  --metric M            sqnr (default), maxrel, maxabs, cosine (plotted as 1 - cosine),\n"
+    "                        meanabs, maxulp, nmse\n"
+    "  --size WxH            picture size in pixels (default 1200x560)\n"
+    "  --force               overwrite FILE.svg\n";
+
+static ld_status parse_size(const char *v, plot_opts *o) {
+    char *end;
+    long w = strtol(v, &end, 10), h = 0;
+    if (*end == 'x' || *end == 'X') h = strtol(end + 1, &end, 10);
+    if (*end || w < 320 || h < 240 || w > 20000 || h > 20000)
+        return ld_usage_error("plot", "--size takes WxH from 320x240 to 20000x20000 (got '%s')", v);
+    o->width = (int)w;
+    o->height = (int)h;
+    return LD_OK;
+}
+
+int cmd_plot(int argc, char **argv) {
+    const char *report = NULL, *out = NULL;
+    bool force = false;
+    plot_opts o = {TUI_M_SQNR, 0, 0};
+    ld_status st = LD_OK;
+    for (int i = 1; i < argc && st == LD_OK; i++) {
+        const char *v;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { fputs(plot_usage, stdout); return 0; }
+        else if (ld_arg_value(argc, argv, &i, "-o", &v, &st) || ld_arg_value(argc, argv, &i, "--output", &v, &st)) out = v;
+        else if (ld_arg_value(argc, argv, &i, "--metric", &v, &st)) { if (st == LD_OK) st = tui_metric_parse(v, &o.metric); }
+        else if (ld_arg_value(argc, argv, &i, "--size", &v, &st)) { if (st == LD_OK) st = parse_size(v, &o); }
+        else if (ld_arg_flag(argv, i, "--force")) force = true;
+        else if (argv[i][0] == '-' && argv[i][1]) st = ld_usage_error("plot", "unknown option '%s'", argv[i]);
+        else if (!report) report = argv[i];
+        else st = ld_usage_error("plot", "unexpected argument '%s'", argv[i]);
+    }
+    if (st == LD_OK && !report) st = ld_usage_error("plot", "missing REPORT.json");
+    if (st == LD_OK && !out) st = ld_usage_error("plot", "missing -o FILE.svg");
+    if (st != LD_OK) return ld_report_error(st, NULL);
+    tui_report *r;
+    st = tui_report_load(report, &r);
+    if (st != LD_OK) return ld_report_error(st, NULL);
+    bool to_stdout = !strcmp(out, "-");
+    /* "wx" fails when the file exists: no window between a check and the write */
+    FILE *f = to_stdout ? stdout : fopen(out, force ? "w" : "wx");
+    if (!f) {
+        st = errno == EEXIST ? ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", out)
+                             : ld_error(LD_ERR_CANTCREAT, "%s: %s", out, strerror(errno));
+    } else {
+        st = plot_svg_write(f, r, &o);
+        if (!to_stdout && fclose(f) != 0 && st == LD_OK) st = ld_error(LD_ERR_IO, "%s: write failed", out);
+        if (st != LD_OK && !to_stdout) remove(out);
+        else if (st != LD_OK) ld_err_prefix(st, "%s", out);
+    }
+    tui_report_free(r);
+    if (st == LD_OK && !to_stdout) printf("wrote %s\n", out);
+    return st != LD_OK ? ld_report_error(st, NULL) : 0;
+}
