@@ -25,6 +25,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(BLAS_CFLAGS)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(BLAS_LIBS)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
@@ -97,7 +98,7 @@ deps:
 # The whole test run: unit, conformance, end-to-end, docs, sanitizers. The last line is the
 # total "N passed, N failed".
 check: deps
-	@$(MAKE) --no-print-directory layerdiff layerdiff-asan $(UNIT_BIN) $(UNIT_ASAN) \
+	@$(MAKE) --no-print-directory -j$(NPROC) layerdiff layerdiff-asan $(UNIT_BIN) $(UNIT_ASAN) \
 		$(BUILD)/conformance $(BUILD)/conformance-asan
 	@bash tests/run_all.sh
 
@@ -114,7 +115,7 @@ bench: deps layerdiff
 	@bash tools/bench.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory layerdiff
+	@$(MAKE) --no-print-directory -j$(NPROC) layerdiff
 	@bash tools/demo.sh
 
 lint-man:

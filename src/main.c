@@ -11,8 +11,8 @@
 static const ld_command commands[] = {
     {"inspect", cmd_inspect, "show a model's inputs, outputs, ops, shapes and unsupported nodes"},
     {"run", cmd_run, "run a model in FP32, print or save its outputs, time it"},
-    {"autopin", cmd_autopin, "find the nodes to keep in FP32 so the outputs meet a goal"},
     {"compare", cmd_compare, "run FP32 and an emulated precision side by side, find where error starts"},
+    {"autopin", cmd_autopin, "find the nodes to keep in FP32 so the outputs meet a goal"},
     {"browse", cmd_browse, "browse a comparison layer by layer in the terminal (a report, or live)"},
     {"plot", cmd_plot, "draw a report's error per layer as an SVG plot"},
     {"help", cmd_help, "show help for a command"},
