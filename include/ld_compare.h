@@ -70,7 +70,7 @@ typedef struct ld_compare {
     int nnodes;
     ld_node_result *nodes;
     ld_first_div first_iso, first_prop;
-    int64_t samples;
+    int64_t samples;              /* rows of the first input over all feeds (images, not batches) */
     ld_classification cls;
     bool passed;                  /* no node failed */
     /* model outputs: per output, the propagated comparison (also in nodes[]) */
@@ -108,6 +108,8 @@ ld_status ld_compare_add_pair(ld_compare *c, int node, int out, const ld_tensor 
 /* --against MODEL2: run both models in FP32 on the feed and match tensors by name.
  * --against-outputs: compare the FP32 run with saved tensors (one feed of saved tensors per
  * sample). Return the number of matched tensors in *matched. */
+/* Samples in one feed (the first input's leading dimension). */
+int64_t ld_feed_batch(const ld_graph *g, ld_exec *ex);
 /* Record dtype and shape of a tensor that had no counterpart (against modes). */
 void ld_compare_note_shape(ld_compare *c, int node, int out, const ld_tensor *ref);
 /* Add the first model output of a sample from both sides (classification summary). */

@@ -72,7 +72,7 @@ static ld_status finish_sample(ld_compare *c, ld_exec *ref, lookup_fn find, void
         const ld_tensor *o = find(user, g->values[g->outputs[0]].name);
         if (r && o) LD_TRY(ld_compare_add_rows(c, r, o));
     }
-    c->samples++;
+    c->samples += ld_feed_batch(c->model->graph, ref);
     return LD_OK;
 }
 

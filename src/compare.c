@@ -273,6 +273,14 @@ static ld_status run_target_node(cmp_state *s, int i) {
     return LD_OK;
 }
 
+/* Samples in one feed: the first runtime input's leading dimension (a batch of images
+ * counts as that many samples), 1 for scalars. */
+int64_t ld_feed_batch(const ld_graph *g, ld_exec *ex) {
+    if (!g->ninputs) return 1;
+    const ld_tensor *t = ex->vals[g->inputs[0]];
+    return t && t->kind == LD_KIND_TENSOR && t->ndim > 0 ? t->dims[0] : 1;
+}
+
 /* ---- public ---- */
 
 ld_status ld_compare_init(ld_compare *c, ld_model *m, const ld_compare_opts *o) {
@@ -386,7 +394,7 @@ static ld_status state_run(cmp_state *s) {
         st = append_rows(&c->ref_out0, s->rx.vals[g->outputs[0]]);
         if (st == LD_OK) st = append_rows(&c->tgt_out0, s->tx.vals[g->outputs[0]]);
     }
-    if (st == LD_OK) c->samples++;
+    if (st == LD_OK) c->samples += ld_feed_batch(c->model->graph, &s->rx);
     c->seconds += ld_now_sec() - t0;
     return st;
 }
