@@ -464,6 +464,14 @@ static void classify(ld_compare *c, const int64_t *labels, int64_t nlabels) {
     int64_t ir[5], it[5];
     for (int64_t s = 0; s < N; s++) {
         const float *a = (float *)r->data + s * K, *b = (float *)t->data + s * K;
+        bool finite = true;
+        for (int64_t j = 0; j < K; j++) finite &= isfinite(b[j]) != 0;
+        if (!finite) {   /* a NaN/Inf row agrees with nothing and is infinitely far */
+            l2 = INFINITY;
+            topk_idx(a, k5, K, ir);
+            if (labels && s < nlabels) { r1 += ir[0] == labels[s]; r5 += in_topk(ir, k5, labels[s]); }
+            continue;
+        }
         topk_idx(a, k5, K, ir);
         topk_idx(b, k5, K, it);
         a1 += ir[0] == it[0];

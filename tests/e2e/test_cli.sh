@@ -22,3 +22,12 @@ expect_rc 0 "help inspect" $LD help inspect
 expect_rc 64 "help of unknown command" $LD help nope
 expect_rc 0 "--threads 1 run" $LD --threads 1 run $M
 expect_rc 0 "-v accepted" $LD -v inspect $M --no-nodes
+
+# make install / uninstall honour PREFIX and DESTDIR
+D=$TMP/destdir
+if make --no-print-directory install DESTDIR=$D PREFIX=/opt/ld >"$TMP/out" 2>&1 && [ -x $D/opt/ld/bin/layerdiff ] \
+   && [ -f $D/opt/ld/share/man/man1/layerdiff-compare.1 ] && [ -f $D/opt/ld/share/man/man5/layerdiff-report.5 ]; then
+    ok "make install DESTDIR=... PREFIX=... installs the binary and the man pages"
+else notok "make install DESTDIR=... PREFIX=..." "$(tail -5 $TMP/out)"; fi
+make --no-print-directory uninstall DESTDIR=$D PREFIX=/opt/ld >"$TMP/out" 2>&1
+if [ -z "$(find $D -type f)" ]; then ok "make uninstall removes them"; else notok "make uninstall" "$(find $D -type f)"; fi
