@@ -98,6 +98,7 @@ ld_status ld_sample_run_open(ld_compare *c, const ld_feed *in, ld_sample_run **o
 /* Recompute the target values of nodes from..end with the current c->opts.policy.pinned. */
 ld_status ld_sample_run_target_from(ld_sample_run *r, int from);
 const ld_tensor *ld_sample_run_ref(const ld_sample_run *r, int value);
+size_t ld_sample_run_bytes(const ld_sample_run *r);   /* memory the kept values take */
 const ld_tensor *ld_sample_run_tgt(const ld_sample_run *r, int value);
 void ld_sample_run_close(ld_sample_run *r);
 

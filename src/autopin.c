@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- goals ---- */
 
@@ -348,6 +349,16 @@ ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_res
     for (int k = 0; st == LD_OK && k < s->nsamples; k++) {
         st = ld_sample_run_open(&S.c, &s->samples[k], &S.runs[k]);
         if (st == LD_OK) S.nruns++;
+        if (st == LD_OK && k == 0) {
+            /* every kept tensor of every sample stays in memory: refuse what cannot fit */
+            double per = (double)ld_sample_run_bytes(S.runs[0]), need = per * s->nsamples;
+            double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+            if (phys > 0 && need > 0.6 * phys)
+                st = ld_error(LD_ERR_USAGE, "autopin keeps every tensor of every sample: about %.1f GB for these %d feeds, "
+                              "more than this machine's memory allows; use fewer samples (--max-samples)", need / 1e9, s->nsamples);
+            else if (need > 2e9 && o->progress)
+                fprintf(stderr, "autopin: keeping about %.1f GB of tensors for incremental re-runs\n", need / 1e9);
+        }
     }
     if (st == LD_OK) st = ld_compare_finish(&S.c, s->labels, s->nlabels);
     bool any_float = false;

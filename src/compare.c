@@ -429,6 +429,16 @@ ld_status ld_sample_run_target_from(ld_sample_run *r, int from) {
     return LD_OK;
 }
 
+size_t ld_sample_run_bytes(const ld_sample_run *r) {
+    const cmp_state *s = (const cmp_state *)r;
+    size_t n = 0;
+    for (int v = 0; v < s->c->model->graph->nvalues; v++) {
+        if (s->tx.owned[v] && s->tx.vals[v]) n += s->tx.vals[v]->nbytes;
+        if (s->rx.owned[v] && s->rx.vals[v] && s->rx.vals[v] != s->tx.vals[v]) n += s->rx.vals[v]->nbytes;
+    }
+    return n;
+}
+
 const ld_tensor *ld_sample_run_ref(const ld_sample_run *r, int v) { return ((const cmp_state *)r)->rx.vals[v]; }
 const ld_tensor *ld_sample_run_tgt(const ld_sample_run *r, int v) { return ((const cmp_state *)r)->tx.vals[v]; }
 void ld_sample_run_close(ld_sample_run *r) { if (r) state_free((cmp_state *)r); }
