@@ -106,7 +106,7 @@ int cmd_autopin(int argc, char **argv) {
     ld_status st = ld_compare_parse(argc, argv, "autopin", &a, &help, extra_flags, &x);
     if (help) { fputs(autopin_usage, stdout); return 0; }
     if (st == LD_OK && (a.against || a.against_outputs)) st = ld_usage_error("autopin", "--against does not apply to autopin");
-    if (st == LD_OK && (a.inspect || !a.isolated || a.rows != LD_ROWS_FAILING || a.max_rows != 40))
+    if (st == LD_OK && (a.inspect || !a.isolated || a.rows != LD_ROWS_ALL || a.max_rows != 0))
         st = ld_usage_error("autopin", "--inspect, --rows and --no-isolated are compare options (autopin needs the isolated comparison)");
     if (st != LD_OK) return ld_report_error(st, NULL);
     if (!x.nfmts) x.fmts[x.nfmts++] = LD_FMT_LIST;

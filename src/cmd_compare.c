@@ -49,7 +49,7 @@ const char ld_compare_usage[] =
     "  --load-inputs FILE      Polygraphy inputs matching --against-outputs\n"
     "output:\n"
     "  --report FILE.json      write the JSON report (--force to overwrite; '-' for stdout)\n"
-    "  --rows all|failing|flagged|N   table rows (default: failing, at most 40)\n"
+    "  --rows all|failing|flagged|N   table rows (default all; N = the first N)\n"
     "  --no-isolated           skip isolated comparisons (faster)\n"
     "  -q, --quiet             no table\n";
 
@@ -95,8 +95,8 @@ ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args 
     a->fallback = LD_TARGET_FP16;
     a->calib_method = LD_CALIB_ENTROPY;
     a->percentile = 99.99;
-    a->rows = LD_ROWS_FAILING;
-    a->max_rows = 40;
+    a->rows = LD_ROWS_ALL;          /* one row per node, as the table is meant */
+    a->max_rows = 0;
     a->isolated = true;
     a->target = LD_TARGET_COUNT;
     a->atol = a->rtol = -1;
