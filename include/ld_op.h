@@ -40,6 +40,9 @@ enum {
     LD_OPF_SUBGRAPH = 1u << 4,    /* runs subgraphs (If/Loop/Scan/SequenceMap) */
     LD_OPF_NOZERO_F32 = 1u << 5,  /* compute writes every element of its float32 outputs: the
                                      executor need not zero them first */
+    LD_OPF_VIEW = 1u << 6,        /* output 0 holds input 0's elements unchanged, in order
+                                     (Reshape, Flatten, Squeeze, Unsqueeze): when input 0 is
+                                     not read again, the executor moves its buffer instead */
 };
 
 typedef struct ld_op_def {

@@ -24,13 +24,14 @@ static const char run_usage[] =
     "  --force               overwrite an existing --save-outputs file\n"
     "  --repeat N            time N inferences (after --warmup K, default 1)\n"
     "  --warmup K            untimed inferences before timing\n"
-    "  --json                print the summary as JSON\n";
+    "  --json                print the summary as JSON\n"
+    "  --profile             with --repeat: time per op type over the timed runs\n";
 
 typedef struct run_opts {
     const char *model, *save;
     ld_input_opts in;
     const char *specs[64];
-    bool mark_all, json, force;
+    bool mark_all, json, force, profile;
     int64_t repeat, warmup;
 } run_opts;
 
@@ -61,11 +62,13 @@ static ld_status run_parse(int argc, char **argv, run_opts *o, bool *help) {
         else if (ld_arg_flag(argv, i, "--mark-all")) o->mark_all = true;
         else if (ld_arg_flag(argv, i, "--json")) o->json = true;
         else if (ld_arg_flag(argv, i, "--force")) o->force = true;
+        else if (ld_arg_flag(argv, i, "--profile")) o->profile = true;
         else if (argv[i][0] == '-' && argv[i][1]) return ld_usage_error("run", "unknown option '%s'", argv[i]);
         else if (!o->model) o->model = argv[i];
         else return ld_usage_error("run", "unexpected argument '%s'", argv[i]);
     }
     if (!o->model) return ld_usage_error("run", "missing MODEL");
+    if (o->profile && !o->repeat) return ld_usage_error("run", "--profile needs --repeat N");
     return LD_OK;
 }
 
@@ -103,9 +106,10 @@ static ld_status collect(ld_exec *ex, bool mark_all, ld_feed *out) {
     return LD_OK;
 }
 
-static ld_status run_sample(ld_graph *g, ld_feed *in, bool keep, ld_exec *ex) {
+static ld_status run_sample(ld_graph *g, ld_feed *in, bool keep, ld_exec *ex, double *node_seconds) {
     LD_TRY(ld_exec_init(ex, g, NULL));
     ex->keep_all = keep;
+    ex->node_seconds = node_seconds;
     for (int k = 0; k < in->n; k++) LD_TRY(ld_exec_set_input(ex, in->items[k].name, in->items[k].t));
     return ld_exec_run(ex);
 }
@@ -147,11 +151,36 @@ static cJSON *tensor_json(const char *name, const ld_tensor *t) {
     return o;
 }
 
+/* Time per op type over the timed runs, slowest first. */
+static void print_profile(const ld_graph *g, const double *sec, int64_t runs, FILE *f) {
+    typedef struct { const char *op; int n; double s; } row;
+    row *rows = calloc(g->nnodes + 1, sizeof *rows);
+    if (!rows) return;
+    int nr = 0;
+    double total = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+        if (g->nodes[i].folded) continue;
+        int k = 0;
+        while (k < nr && strcmp(rows[k].op, g->nodes[i].op_type)) k++;
+        if (k == nr) rows[nr++].op = g->nodes[i].op_type;
+        rows[k].n++;
+        rows[k].s += sec[i];
+        total += sec[i];
+    }
+    for (int a = 1; a < nr; a++)     /* insertion sort, slowest first */
+        for (int b = a; b > 0 && rows[b].s > rows[b - 1].s; b--) { row t = rows[b]; rows[b] = rows[b - 1]; rows[b - 1] = t; }
+    fprintf(f, "time per op type (mean over %lld runs):\n  %-24s %6s %10s %7s\n", (long long)runs, "op", "nodes", "ms", "share");
+    for (int k = 0; k < nr; k++)
+        fprintf(f, "  %-24s %6d %10.3f %6.1f%%\n", rows[k].op, rows[k].n, 1e3 * rows[k].s / runs,
+                total > 0 ? 100 * rows[k].s / total : 0);
+    free(rows);
+}
+
 static ld_status run_main(run_opts *o) {
     ld_model *m = NULL;
     ld_feed *samples = NULL, *results = NULL;
     int ns = 0;
-    double *times = NULL;
+    double *times = NULL, *node_sec = NULL;
     ld_status st = ld_model_load(o->model, &m);
     if (st != LD_OK) return ld_err_prefix_path(st, o->model);
     ld_graph *g = m->graph;
@@ -167,7 +196,7 @@ static ld_status run_main(run_opts *o) {
     for (int s = 0; st == LD_OK && s < ns; s++) {
         ld_exec ex;
         double t0 = ld_now_sec();
-        st = run_sample(g, &samples[s], o->mark_all, &ex);
+        st = run_sample(g, &samples[s], o->mark_all, &ex, NULL);
         sample_sec[s] = ld_now_sec() - t0;
         if (st == LD_OK && (o->save || o->mark_all)) st = collect(&ex, o->mark_all, &results[s]);
         for (int i = 0; st == LD_OK && i < g->noutputs; i++) {
@@ -189,11 +218,12 @@ static ld_status run_main(run_opts *o) {
     /* timing */
     if (st == LD_OK && o->repeat > 0) {
         times = calloc(o->repeat, sizeof(double));
-        if (!times) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        node_sec = o->profile ? calloc(g->nnodes + 1, sizeof(double)) : NULL;
+        if (!times || (o->profile && !node_sec)) st = ld_error(LD_ERR_NOMEM, "out of memory");
         for (int64_t r = 0; st == LD_OK && r < o->warmup + o->repeat; r++) {
             ld_exec ex;
             double t0 = ld_now_sec();
-            st = run_sample(g, &samples[0], false, &ex);
+            st = run_sample(g, &samples[0], false, &ex, r >= o->warmup ? node_sec : NULL);
             double dt = ld_now_sec() - t0;
             ld_exec_destroy(&ex);
             if (r >= o->warmup) times[r - o->warmup] = dt * 1e3;
@@ -225,6 +255,7 @@ static ld_status run_main(run_opts *o) {
             }
         }
     }
+    if (st == LD_OK && node_sec) print_profile(g, node_sec, o->repeat, o->json ? stderr : stdout);
     if (st == LD_OK && o->save) {
         if (strstr(o->save, ".json") && ns >= 1) {
             if (!o->force) {
@@ -249,6 +280,7 @@ static ld_status run_main(run_opts *o) {
     cJSON_Delete(js);
     cJSON_Delete(jouts);
     free(times);
+    free(node_sec);
     free(sample_sec);
     ld_samples_free(results, ns);
     ld_samples_free(samples, ns);

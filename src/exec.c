@@ -102,6 +102,34 @@ ld_status ld_node_infer(const ld_node *node, ld_tensor **inputs, ld_tensor **out
     return node_run_impl(NULL, node, inputs, outputs, true);
 }
 
+/* ---- buffer moves for view ops ---- */
+
+/* A view op whose input this node is the last to read, owned by this executor, can take the
+ * input's buffer instead of copying it. */
+static bool view_move_ok(const ld_exec *ex, const ld_node *node, int i, ld_tensor **ins, ld_tensor **outs) {
+    if (!node->op || !(node->op->flags & LD_OPF_VIEW) || ex->keep_all || ex->after_node) return false;
+    int v = node->nin > 0 ? node->in[0] : -1;
+    if (v < 0 || !ex->owned[v] || node->nout < 1 || !outs[0]) return false;
+    const ld_value *val = &ex->g->values[v];
+    if (val->last_use != i || val->is_output || val->is_input || val->const_val) return false;
+    for (int k = 1; k < node->nin; k++) if (node->in[k] == v) return false;   /* read twice */
+    const ld_tensor *t = ins[0];
+    return t->kind == LD_KIND_TENSOR && t->owns && t->dtype != LD_STRING;
+}
+
+static ld_status view_move(ld_exec *ex, const ld_node *node, ld_tensor **ins, ld_tensor **outs) {
+    ld_kctx k = {.node = node, .in = ins, .nin = node->nin, .out = outs, .nout = node->nout, .ex = ex};
+    LD_TRY(node->op->shape(&k));
+    ld_tensor *in = ins[0], *out = outs[0];
+    if (out->dtype != in->dtype || out->numel != in->numel)
+        return ld_error(LD_ERR_INTERNAL, "view op changed the element count");
+    out->data = in->data;
+    out->nbytes = in->nbytes;
+    out->owns = true;
+    in->owns = false;          /* the input tensor stays until its (now) last use is dropped */
+    return LD_OK;
+}
+
 /* ---- whole graph ---- */
 
 ld_status ld_exec_init(ld_exec *ex, ld_graph *g, ld_exec *parent) {
@@ -215,7 +243,8 @@ ld_status ld_exec_run(ld_exec *ex) {
             if (!outs[k]) st = ld_error(LD_ERR_NOMEM, "out of memory");
         }
         double t0 = ex->node_seconds ? ld_now_sec() : 0;
-        if (st == LD_OK) st = ld_node_run(ex, node, ins, outs);
+        if (st == LD_OK && view_move_ok(ex, node, i, ins, outs)) st = view_move(ex, node, ins, outs);
+        else if (st == LD_OK) st = ld_node_run(ex, node, ins, outs);
         if (ex->node_seconds) ex->node_seconds[i] += ld_now_sec() - t0;
         for (int k = 0; k < node->nout; k++) {
             if (!outs[k]) continue;

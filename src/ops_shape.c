@@ -279,14 +279,14 @@ static ld_status tile_compute(ld_kctx *k) {
 /* ---- table ---- */
 
 const ld_op_def ld_ops_shape[] = {
-    {"", "Reshape", 1, reshape_shape, view_compute, 0 | LD_OPF_NOZERO_F32},
-    {"", "Reshape", 5, reshape_shape, view_compute, 0 | LD_OPF_NOZERO_F32},
-    {"", "Reshape", 14, reshape_shape, view_compute, 0 | LD_OPF_NOZERO_F32},
-    {"", "Flatten", 1, flatten_shape, view_compute, 0 | LD_OPF_NOZERO_F32},
-    {"", "Squeeze", 1, squeeze_shape, view_compute, 0 | LD_OPF_NOZERO_F32},
-    {"", "Squeeze", 13, squeeze_shape, view_compute, 0 | LD_OPF_NOZERO_F32},
-    {"", "Unsqueeze", 1, unsqueeze_shape, view_compute, 0 | LD_OPF_NOZERO_F32},
-    {"", "Unsqueeze", 13, unsqueeze_shape, view_compute, 0 | LD_OPF_NOZERO_F32},
+    {"", "Reshape", 1, reshape_shape, view_compute, 0 | LD_OPF_NOZERO_F32 | LD_OPF_VIEW},
+    {"", "Reshape", 5, reshape_shape, view_compute, 0 | LD_OPF_NOZERO_F32 | LD_OPF_VIEW},
+    {"", "Reshape", 14, reshape_shape, view_compute, 0 | LD_OPF_NOZERO_F32 | LD_OPF_VIEW},
+    {"", "Flatten", 1, flatten_shape, view_compute, 0 | LD_OPF_NOZERO_F32 | LD_OPF_VIEW},
+    {"", "Squeeze", 1, squeeze_shape, view_compute, 0 | LD_OPF_NOZERO_F32 | LD_OPF_VIEW},
+    {"", "Squeeze", 13, squeeze_shape, view_compute, 0 | LD_OPF_NOZERO_F32 | LD_OPF_VIEW},
+    {"", "Unsqueeze", 1, unsqueeze_shape, view_compute, 0 | LD_OPF_NOZERO_F32 | LD_OPF_VIEW},
+    {"", "Unsqueeze", 13, unsqueeze_shape, view_compute, 0 | LD_OPF_NOZERO_F32 | LD_OPF_VIEW},
     {"", "Expand", 8, expand_shape, expand_compute, 0},
     {"", "Tile", 1, tile_shape, tile_compute, 0},
     {"", "Tile", 6, tile_shape, tile_compute, 0},
