@@ -3,12 +3,13 @@
 # and thread count. Prints median latency of each, their ratio, peak RSS (/usr/bin/time -v)
 # and the max relative difference of the outputs. ONNX Runtime is installed into
 # .cache/ort on first use (npm, --ignore-scripts: the CPU binaries ship in the package).
-#   THREADS=2 REPEAT=20 tools/bench.sh
+#   THREADS=2 REPEAT=20 ROUNDS=3 tools/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${THREADS:-$(nproc)}
 REPEAT=${REPEAT:-20}
 WARMUP=${WARMUP:-3}
+ROUNDS=${ROUNDS:-3}
 ORT_DIR=${ORT_DIR:-$PWD/.cache/ort}
 export ORT_DIR
 LD=./layerdiff
@@ -24,10 +25,9 @@ fmnist_resnet fixtures/models/fmnist_resnet.onnx image 1
 fmnist_resnet fixtures/models/fmnist_resnet.onnx image 256
 fmnist_vit fixtures/models/fmnist_vit.onnx image 64"
 
-rss_kb() { grep 'Maximum resident set size' "$1" | awk '{print $6}'; }
 
-printf '\nlayerdiff %s vs ONNX Runtime %s (CPU), %s threads, median of %s runs after %s warm-up\n\n' \
-    "$($LD --version | cut -d' ' -f2)" "$ORT_VERSION" "$THREADS" "$REPEAT" "$WARMUP"
+printf '\nlayerdiff %s vs ONNX Runtime %s (CPU), %s threads, %s alternating rounds of %s timed runs after %s warm-up\n\n' \
+    "$($LD --version | cut -d' ' -f2)" "$ORT_VERSION" "$THREADS" "$ROUNDS" "$REPEAT" "$WARMUP"
 printf '| model | batch | layerdiff ms | ONNX Runtime ms | ratio | layerdiff peak RSS MB | ORT peak RSS MB | max rel diff |\n'
 printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
 while read -r name model input batch; do
@@ -37,19 +37,28 @@ print(','.join(str(v if isinstance(v,int) else ($batch if k==0 else 1)) for k,v 
     /usr/bin/python3 -c "
 import numpy as np; s=tuple(int(v) for v in '$shape'.split(','))
 np.save('$W/in.npy', np.random.default_rng(0).random(s, dtype=np.float32))"
-    /usr/bin/time -v $LD --threads "$THREADS" run "$model" --input "$input=$W/in.npy" --repeat "$REPEAT" \
-        --warmup "$WARMUP" --json --save-outputs "$W/ld.npz" --force >"$W/ld.json" 2>"$W/ld.time"
-    /usr/bin/time -v node tools/bench_ort.js "$model" "$input" "$W/in.npy" "$THREADS" "$WARMUP" "$REPEAT" \
-        "$W/ort.npy" >"$W/ort.json" 2>"$W/ort.time"
-    /usr/bin/python3 - "$W" "$name" "$batch" "$(rss_kb "$W/ld.time")" "$(rss_kb "$W/ort.time")" <<'PYEOF'
-import json, sys, numpy as np
-w, name, batch, ldrss, ortrss = sys.argv[1:]
-ld = json.load(open(w + '/ld.json'))['latency_ms']['median']
-ort = json.load(open(w + '/ort.json'))['median']
+    # ROUNDS alternating rounds (layerdiff, then ONNX Runtime): the machine's speed drifts, and
+    # alternating keeps the drift from favouring either; each side's figure is the median of
+    # its per-round medians, its RSS the largest seen
+    for r in $(seq 1 "$ROUNDS"); do
+        /usr/bin/time -v $LD --threads "$THREADS" run "$model" --input "$input=$W/in.npy" --repeat "$REPEAT" \
+            --warmup "$WARMUP" --json --save-outputs "$W/ld.npz" --force >"$W/ld$r.json" 2>"$W/ld$r.time"
+        /usr/bin/time -v node tools/bench_ort.js "$model" "$input" "$W/in.npy" "$THREADS" "$WARMUP" "$REPEAT" \
+            "$W/ort.npy" >"$W/ort$r.json" 2>"$W/ort$r.time"
+    done
+    /usr/bin/python3 - "$W" "$name" "$batch" "$ROUNDS" <<'PYEOF'
+import json, re, statistics, sys, numpy as np
+w, name, batch, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def rss(f):
+    return int(re.search(r'Maximum resident set size \(kbytes\): (\d+)', open(f).read()).group(1))
+ld = statistics.median(json.load(open(f'{w}/ld{r}.json'))['latency_ms']['median'] for r in range(1, rounds + 1))
+ort = statistics.median(json.load(open(f'{w}/ort{r}.json'))['median'] for r in range(1, rounds + 1))
+ldrss = max(rss(f'{w}/ld{r}.time') for r in range(1, rounds + 1))
+ortrss = max(rss(f'{w}/ort{r}.time') for r in range(1, rounds + 1))
 a = list(np.load(w + '/ld.npz').values())[0]
 b = np.load(w + '/ort.npy')
 rel = float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
-print(f'| {name} | {batch} | {ld:.2f} | {ort:.2f} | {ld / ort:.2f}x | {int(ldrss) / 1024:.0f} | {int(ortrss) / 1024:.0f} | {rel:.1e} |')
+print(f'| {name} | {batch} | {ld:.2f} | {ort:.2f} | {ld / ort:.2f}x | {ldrss / 1024:.0f} | {ortrss / 1024:.0f} | {rel:.1e} |')
 PYEOF
 done <<<"$CASES"
 echo
