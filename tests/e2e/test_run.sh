@@ -70,3 +70,8 @@ import numpy as np; a,b,c=(np.load('$TMP/s%d.npz'%i)['logits'] for i in (1,2,3))
 assert np.array_equal(a,b) and not np.array_equal(a,c); print('seed ok')" >"$TMP/out" 2>&1
 expect_out 'seed ok' "same seed same outputs, other seed other outputs"
 expect_rc 64 "bad --val-range" $LD run $R --val-range 2,1
+
+expect_rc 0 "--repeat --profile" $LD run $R --repeat 3 --profile
+expect_out "time per op type \\(mean over 3 runs\\)" "profile header"
+expect_out "^  Conv +15 +[0-9.]+ +[0-9.]+%" "Conv row with its node count"
+expect_rc 64 "--profile needs --repeat" $LD run $R --profile
