@@ -54,12 +54,11 @@ static cJSON *decl_json(const ld_value *v) {
     return o;
 }
 
-static const char *node_problem(const ld_model *m, const ld_node *n, char *buf, size_t len) {
+static const char *node_problem(const ld_node *n, char *buf, size_t len) {
     if (n->op) return NULL;
     if (!n->opset) snprintf(buf, len, "no opset imported for domain '%s'", n->domain[0] ? n->domain : "ai.onnx");
     else if (ld_op_known(n->domain, n->op_type)) snprintf(buf, len, "unsupported operator version %d", n->opset);
     else snprintf(buf, len, "unsupported operator");
-    (void)m;
     return buf;
 }
 
@@ -131,7 +130,7 @@ static ld_status inspect_main(const char *path, bool json, int64_t batch, bool n
                 cJSON_AddStringToObject(u, "op", n->op_type);
                 cJSON_AddStringToObject(u, "domain", n->domain);
                 cJSON_AddNumberToObject(u, "opset", n->opset);
-                cJSON_AddStringToObject(u, "reason", node_problem(m, n, why, sizeof why));
+                cJSON_AddStringToObject(u, "reason", node_problem(n, why, sizeof why));
                 cJSON_AddItemToArray(un, u);
             }
             if (!nl) continue;
@@ -209,7 +208,7 @@ static ld_status inspect_main(const char *path, bool json, int64_t batch, bool n
                 char why[256];
                 const ld_node *n = &g->nodes[i];
                 if (!n->op) printf("  %4d  %s (%s%s%s-%d): %s\n", i, n->name, n->domain, n->domain[0] ? "." : "",
-                                   n->op_type, n->opset, node_problem(m, n, why, sizeof why));
+                                   n->op_type, n->opset, node_problem(n, why, sizeof why));
             }
         } else {
             printf("\npre-flight: layerdiff can run every node\n");

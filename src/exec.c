@@ -269,7 +269,7 @@ ld_status ld_exec_run(ld_exec *ex) {
             if (v >= 0 && g->values[v].last_use == i && !g->values[v].is_output && !g->values[v].is_input)
                 value_drop(ex, v);
         }
-        for (int k = 0; k < node->nimplicit; k++) (void)0;   /* outer values belong to the parent */
+        /* (implicit inputs are outer-scope values: the parent executor owns and frees them) */
         for (int k = 0; k < node->nout; k++) {   /* outputs nobody reads */
             int v = node->out[k];
             if (v >= 0 && g->values[v].last_use < 0 && !g->values[v].is_output) value_drop(ex, v);

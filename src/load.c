@@ -305,10 +305,8 @@ static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphPr
         n->attrs = calloc(n->nattr + 1, sizeof(ld_attr));
         if (!n->attrs) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
         for (int a = 0; a < n->nattr && st == LD_OK; a++) {
-            int before = g->nvalues;
             st = copy_attr(&b, np->attribute[a], &n->attrs[a]);
             if (st != LD_OK) { ld_err_prefix(st, "node '%s' (%s)", n->name, n->op_type); break; }
-            (void)before;
             /* the subgraphs' captured values of this graph become implicit inputs */
             const ld_attr *at = &n->attrs[a];
             int ng = at->g ? 1 : (at->type == LD_ATTR_GRAPHS ? at->n : 0);

@@ -154,7 +154,7 @@ static inline bool elem_special(err_part *p, float r, float g, double fmax) {
 /* One contiguous run of elements [i0, i1); chmax (may be NULL) gets the run's worst error.
  * Works in chunks: an all-finite chunk takes the branch-free, vectorisable path. */
 __attribute__((target_clones("avx2", "default")))
-static void err_run(err_part *p, ld_err *e, uint32_t *ha, uint32_t *hr, uint32_t *ha2, uint32_t *hr2, int hstep, int ulp_emin, int ulp_emax, int ulp_mant, ld_target t,
+static void err_run(err_part *p, uint32_t *ha, uint32_t *hr, uint32_t *ha2, uint32_t *hr2, int hstep, int ulp_emin, int ulp_emax, int ulp_mant, ld_target t,
                     double fmax, double fminn, double atol, double rtol, const float *ref, const float *tgt,
                     int64_t i0, int64_t i1, float *chmax) {
     bool check_sub = t != LD_TARGET_INT8 && t != LD_TARGET_FP32, check_ov = t != LD_TARGET_INT8;
@@ -258,7 +258,6 @@ static void err_run(err_part *p, ld_err *e, uint32_t *ha, uint32_t *hr, uint32_t
         if (mu > p->max_ulp) p->max_ulp = mu;
     }
     if (chmax) *chmax = cm;
-    (void)e;
 }
 
 void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, const float *tgt,
@@ -282,7 +281,7 @@ void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, con
     if (nt > 1 && (!hists || (chan && !chm))) { nt = 1; }
     if (nt == 1) {
         for (int64_t b = 0; b < nblk; b++)
-            err_run(&parts[0], e, e->hist_abs, e->hist_rel, e->hist_abs2, e->hist_rel2, hstep, ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt,
+            err_run(&parts[0], e->hist_abs, e->hist_rel, e->hist_abs2, e->hist_rel2, hstep, ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt,
                     b * blen, (b + 1) * blen, chan ? &e->ch_max[b % e->nch] : NULL);
     } else {
         /* split into runs: whole channel blocks when there are channels, else equal chunks */
@@ -296,7 +295,7 @@ void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, con
             int64_t i0 = b * rlen, i1 = i0 + rlen > n ? n : i0 + rlen;
             if (i0 >= n) continue;
             uint32_t *hb = hists + (size_t)tid * 4 * (LD_ERR_BINS + 2);
-            err_run(&parts[tid], e, hb, hb + (LD_ERR_BINS + 2), hb + 2 * (LD_ERR_BINS + 2), hb + 3 * (LD_ERR_BINS + 2), hstep,
+            err_run(&parts[tid], hb, hb + (LD_ERR_BINS + 2), hb + 2 * (LD_ERR_BINS + 2), hb + 3 * (LD_ERR_BINS + 2), hstep,
                     ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt, i0, i1,
                     chan ? &chm[(size_t)tid * e->nch + b % e->nch] : NULL);
         }

@@ -292,7 +292,7 @@ static int run_test(const char *dir, double rtol, double atol, char *why, size_t
     if (ld_file_read(path, &mbuf, &mlen) == LD_OK) mp = onnx__model_proto__unpack(NULL, mlen, mbuf);
     free(mbuf);
     for (int s = 0; s < nsets; s++) {
-        char sdir[4096];
+        char sdir[3072];
         snprintf(sdir, sizeof sdir, "%s/%s", dir, sets[s]);
         char **ins, **outs;
         int nin = list_dir(sdir, "input_", &ins), nout = list_dir(sdir, "output_", &outs);
