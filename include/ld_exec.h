@@ -13,6 +13,10 @@
 
 typedef struct ld_exec ld_exec;
 typedef ld_status (*ld_node_hook)(ld_exec *ex, int node_index, void *user);
+/* Replaces ld_node_run for every node this executor runs; inherited by subgraph executors
+ * (the comparison uses it to run If/Loop/Scan bodies in the target precision). */
+typedef ld_status (*ld_node_runner)(ld_exec *ex, const ld_node *node, ld_tensor **in,
+                                    ld_tensor **out, void *user);
 
 struct ld_exec {
     ld_graph *g;
@@ -23,6 +27,8 @@ struct ld_exec {
     void *hook_user;
     struct ld_exec *parent;  /* outer scope, for subgraphs */
     double *node_seconds;    /* optional per-node time accumulation (nnodes entries) */
+    ld_node_runner runner;   /* optional: runs each node instead of ld_node_run */
+    void *runner_user;
 };
 
 ld_status ld_exec_init(ld_exec *ex, ld_graph *g, ld_exec *parent);

@@ -11,6 +11,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- control-flow bodies in the target precision ---- */
+
+/* Runner for the nodes of If/Loop/Scan bodies on the target side: float inputs cast to the
+ * node's storage format (body initializers included), then the policy's run. Body nodes
+ * cannot be pinned by themselves: a pinned control-flow node runs its body in FP32. */
+static ld_status body_node_run(ld_exec *ex, const ld_node *n, ld_tensor **in, ld_tensor **out, void *user) {
+    const ld_policy *p = user;
+    ld_policy bp = *p;
+    bp.pinned = NULL;
+    ld_target f = ld_policy_storage(&bp, n);
+    ld_tensor tmp[64], *win[64];
+    if (n->nin > 64) return ld_error(LD_ERR_UNSUPPORTED, "node has more than 64 inputs");
+    memset(tmp, 0, sizeof(ld_tensor) * n->nin);
+    ld_status st = LD_OK;
+    for (int k = 0; k < n->nin; k++) {
+        win[k] = in[k];
+        bool q_const = ld_policy_quantizes(&bp, n) && n->in[k] >= 0 && ex->g->values[n->in[k]].const_val;
+        if (st == LD_OK && in[k] && in[k]->kind == LD_KIND_TENSOR && in[k]->dtype == LD_F32 && !q_const) {
+            st = ld_policy_round_tensor(f, in[k], &tmp[k]);
+            win[k] = &tmp[k];
+        }
+    }
+    if (st == LD_OK) st = ld_policy_run_node(&bp, ex, n, win, out, NULL);
+    for (int k = 0; k < n->nin; k++) ld_tensor_clear(&tmp[k]);
+    return st;
+}
+
 /* ---- run state for one sample ---- */
 
 typedef struct cmp_state {
@@ -19,6 +46,25 @@ typedef struct cmp_state {
     ld_target *fmt;          /* format the target value of each value id is stored in */
     ld_tensor **cconst;      /* target (storage-format) copies of float constants */
 } cmp_state;
+
+/* Run a main-graph node with the policy; a control-flow node's body follows the target
+ * precision through the executor's runner unless the node is pinned. */
+static ld_status policy_node(struct cmp_state *s, ld_exec *ex, int i, ld_tensor **in, ld_tensor **out, ld_sat *sat) {
+    const ld_compare *c = s->c;
+    const ld_node *n = &c->model->graph->nodes[i];
+    const ld_policy *p = &c->opts.policy;
+    bool body = n->op && (n->op->flags & LD_OPF_SUBGRAPH) && p->target != LD_TARGET_FP32 &&
+                !(p->pinned && p->pinned[i]);
+    if (body) {
+        ex->runner = body_node_run;
+        ex->runner_user = (void *)p;
+    }
+    ld_status st = ld_policy_run_node(p, ex, n, in, out, sat);
+    ex->runner = NULL;
+    ex->runner_user = NULL;
+    return st;
+}
+
 
 static bool is_f32(const ld_tensor *t) { return t && t->kind == LD_KIND_TENSOR && t->dtype == LD_F32; }
 
@@ -195,7 +241,7 @@ static ld_status run_node(cmp_state *s, int i) {
             for (int k = 0; st == LD_OK && k < nout; k++)
                 if (iout[k]) st = ld_policy_round_tensor(store, rout[k], iout[k]);
         } else if (st == LD_OK && c->opts.isolated) {
-            st = ld_policy_run_node(p, &s->rx, n, iin, iout, &sat_iso);
+            st = policy_node(s, &s->rx, i, iin, iout, &sat_iso);
         }
         /* propagated: target inputs, cast where their stored format differs */
         for (int k = 0; k < nin && st == LD_OK; k++) {
@@ -209,7 +255,7 @@ static ld_status run_node(cmp_state *s, int i) {
             else if (s->fmt[v] != f) st = cast_input(tin[k], f, &ttmp[k], &tin[k]);
         }
         if (st == LD_OK) st = alloc_outs(n, tout);
-        if (st == LD_OK) st = ld_policy_run_node(p, &s->tx, n, tin, tout, &sat_prop);
+        if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, &sat_prop);
     }
     for (int k = 0; k < nin; k++) { ld_tensor_clear(&itmp[k]); ld_tensor_clear(&ttmp[k]); }
     if (st != LD_OK) {
@@ -278,7 +324,7 @@ static ld_status run_target_node(cmp_state *s, int i) {
         else if (s->fmt[v] != f) st = cast_input(tin[k], f, &ttmp[k], &tin[k]);
     }
     if (st == LD_OK) st = alloc_outs(n, tout);
-    if (st == LD_OK) st = ld_policy_run_node(p, &s->tx, n, tin, tout, NULL);
+    if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, NULL);
     for (int k = 0; k < nin; k++) ld_tensor_clear(&ttmp[k]);
     if (st != LD_OK) { free_outs(tout, nout); return st; }
     for (int k = 0; k < nout; k++) fl |= is_f32(tout[k]);

@@ -244,6 +244,7 @@ ld_status ld_exec_run(ld_exec *ex) {
         }
         double t0 = ex->node_seconds ? ld_now_sec() : 0;
         if (st == LD_OK && view_move_ok(ex, node, i, ins, outs)) st = view_move(ex, node, ins, outs);
+        else if (st == LD_OK && ex->runner) st = ex->runner(ex, node, ins, outs, ex->runner_user);
         else if (st == LD_OK) st = ld_node_run(ex, node, ins, outs);
         if (ex->node_seconds) ex->node_seconds[i] += ld_now_sec() - t0;
         for (int k = 0; k < node->nout; k++) {
@@ -286,6 +287,8 @@ ld_status ld_exec_subgraph(ld_exec *ex, ld_graph *sub, ld_tensor **inputs, int n
         return ld_error(LD_ERR_DATA, "subgraph '%s' has %d outputs, %d requested", sub->name, sub->noutputs, nout);
     ld_exec se;
     LD_TRY(ld_exec_init(&se, sub, ex));
+    se.runner = ex->runner;          /* bodies run the way their parent graph runs */
+    se.runner_user = ex->runner_user;
     ld_status st = LD_OK;
     for (int i = 0; i < nin; i++) {
         se.vals[sub->inputs[i]] = inputs[i];

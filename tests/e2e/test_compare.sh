@@ -63,3 +63,27 @@ $LD autopin $V --target fp16 --goal 'sqnr>=1000' --max-tries 1 --write-model $TM
 expect_rc 0 "--against an FP16-converted model" $LD compare $V --against $TMP/vit16.onnx --target fp16 --batch 2
 expect_out "matched [0-9]+ tensors by name" "tensors matched by name"
 expect_out "classification over 2 samples: top-1 agreement 100.00%" "classification summary"
+
+# control flow: an If body that overflows FP16 runs in the target precision too
+$PY - "$TMP" <<'PYEOF'
+import sys, numpy as np
+from onnx import helper, TensorProto, numpy_helper as nh
+t = sys.argv[1]
+big = nh.from_array(np.array([1e5], np.float32), 'big')
+small = nh.from_array(np.array([1e-5], np.float32), 'small')
+then_g = helper.make_graph([helper.make_node('Mul', ['x', 'big'], ['m'], name='body_mul'),
+                            helper.make_node('Mul', ['m', 'small'], ['o'], name='body_scale')], 'then', [],
+                           [helper.make_tensor_value_info('o', TensorProto.FLOAT, [4])], [big, small])
+else_g = helper.make_graph([helper.make_node('Identity', ['x'], ['o2'], name='body_id')], 'else', [],
+                           [helper.make_tensor_value_info('o2', TensorProto.FLOAT, [4])])
+cond = nh.from_array(np.array(True), 'cond')
+g = helper.make_graph([helper.make_node('If', ['cond'], ['y'], name='branch', then_branch=then_g, else_branch=else_g)],
+                      'g', [helper.make_tensor_value_info('x', TensorProto.FLOAT, [4])],
+                      [helper.make_tensor_value_info('y', TensorProto.FLOAT, [4])], [cond])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)]); m.ir_version = 8
+open(t + '/if.onnx', 'wb').write(m.SerializeToString())
+np.save(t + '/x4.npy', np.array([1, 2, 3, 4], np.float32))
+PYEOF
+expect_rc 1 "an If body runs in the target precision" $LD compare $TMP/if.onnx --target fp16 --input x=$TMP/x4.npy
+expect_out "first divergent node \(isolated: where the error starts\): #[0-9]+ 'branch' \(If\)" "names the If node"
+expect_rc 0 "a pinned If runs its body in FP32" $LD compare $TMP/if.onnx --target fp16 --input x=$TMP/x4.npy --pin branch
