@@ -102,6 +102,17 @@ size_t ld_sample_run_bytes(const ld_sample_run *r);   /* memory the kept values 
 const ld_tensor *ld_sample_run_tgt(const ld_sample_run *r, int value);
 void ld_sample_run_close(ld_sample_run *r);
 
+/* An incremental comparison (the live browser): every value of every sample stays in memory,
+ * and after the pins (the array opts.policy.pinned points to) change, only the nodes from the
+ * earliest changed pin on are recomputed and measured again. */
+typedef struct ld_incremental ld_incremental;
+ld_status ld_incr_open(ld_incremental **out, ld_model *m, const ld_compare_opts *o,
+                       const ld_feed *samples, int nsamples, const int64_t *labels, int64_t nlabels);
+/* Re-run after the pins changed; *from (may be NULL) gets the first recomputed node (-1: none). */
+ld_status ld_incr_rerun(ld_incremental *inc, int *from);
+const ld_compare *ld_incr_result(const ld_incremental *inc);
+void ld_incr_close(ld_incremental *inc);
+
 /* Other-engine comparisons: measure `other` (any float dtype, converted to float32) against
  * the reference `ref` for output k of node i, as the propagated comparison. */
 ld_status ld_compare_add_pair(ld_compare *c, int node, int out, const ld_tensor *ref,

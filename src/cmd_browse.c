@@ -66,7 +66,7 @@ typedef struct live {
     compare_args *args;
     ld_session s;
     bool open;
-    ld_compare c, next;
+    ld_incremental *inc;        /* the comparison, kept for incremental re-runs */
     const char **pin_names;     /* the pins of the last run, for the report */
     int npin_names;
     ld_autopin_opts ao;
@@ -75,18 +75,14 @@ typedef struct live {
     bool wrote_pins, wrote_report;
 } live;
 
+/* The first run compares everything and keeps every value; a re-run recomputes only the
+ * nodes from the earliest changed pin on (ld_incr_rerun). */
 static ld_status job_compare(void *arg) {
     live *L = arg;
     ld_session *s = &L->s;
     s->opts.progress = 1;
-    memset(&L->next, 0, sizeof L->next);
-    LD_TRY(ld_compare_init(&L->next, s->model, &s->opts));
-    for (int i = 0; i < s->nsamples; i++) {
-        fprintf(stderr, "\rsample %d/%d", i + 1, s->nsamples);
-        ld_status st = ld_compare_add_sample(&L->next, &s->samples[i]);
-        if (st != LD_OK) return s->nsamples > 1 ? ld_err_prefix(st, "sample %d", i) : st;
-    }
-    return ld_compare_finish(&L->next, s->labels, s->nlabels);
+    if (L->inc) return ld_incr_rerun(L->inc, NULL);
+    return ld_incr_open(&L->inc, s->model, &s->opts, s->samples, s->nsamples, s->labels, s->nlabels);
 }
 
 static ld_status job_open(void *arg) {
@@ -104,7 +100,7 @@ static void meta_of(live *L, ld_report_meta *m) {
     m->npins = L->npin_names;
 }
 
-/* Adopt L->next as the current comparison and show it. */
+/* Show the current comparison. */
 static ld_status adopt_next(tui_app *a, live *L) {
     const ld_graph *g = L->s.model->graph;
     free(L->pin_names);
@@ -116,10 +112,7 @@ static ld_status adopt_next(tui_app *a, live *L) {
     ld_report_meta m;
     meta_of(L, &m);
     tui_report *r;
-    LD_TRY(tui_report_from_compare(&L->next, &m, &r));
-    ld_compare_free(&L->c);
-    L->c = L->next;
-    memset(&L->next, 0, sizeof L->next);
+    LD_TRY(tui_report_from_compare(ld_incr_result(L->inc), &m, &r));
     bool first = !a->rep;
     if (first) {
         a->rep = r;
@@ -144,7 +137,6 @@ static void live_rerun(tui_app *a) {
     sync_pins(a, L);
     ld_status st = tui_job(a, "re-running", job_compare, L);
     if (st == LD_OK) st = adopt_next(a, L);
-    ld_compare_free(&L->next);
     if (st != LD_OK) { tui_message(a, TUI_R_ERR, "re-run failed: %s", ld_err_msg()); return; }
     const tui_report *r = a->rep;
     int f = r->first_iso >= 0 ? r->first_iso : r->first_prop;
@@ -242,7 +234,7 @@ static void live_write(tui_app *a) {
     if (st == LD_OK) {
         ld_report_meta m;
         meta_of(L, &m);
-        st = ld_report_write(rp, &L->c, &m, ow_r);
+        st = ld_report_write(rp, ld_incr_result(L->inc), &m, ow_r);
     }
     if (st != LD_OK) { tui_message(a, TUI_R_ERR, "write failed: %s", ld_err_msg()); return; }
     L->wrote_report = true;
@@ -278,7 +270,6 @@ static ld_status run_live(tui_app *a, compare_args *args, const browse_extra *x)
         tui_push(a, &loading_view);
         st = tui_job(a, "comparing", job_open, &L);
         if (st == LD_OK) st = adopt_next(a, &L);
-        ld_compare_free(&L.next);
         if (st == LD_OK) {
             a->depth = 0;
             tui_push(a, &tui_view_list);
@@ -286,7 +277,7 @@ static ld_status run_live(tui_app *a, compare_args *args, const browse_extra *x)
         }
         tui_stop();
     }
-    ld_compare_free(&L.c);
+    ld_incr_close(L.inc);
     ld_autopin_result_free(&L.ar);
     free(L.pin_names);
     if (L.open) ld_session_close(&L.s);

@@ -234,10 +234,56 @@ static void test_fp16_accumulation_overflow(void **st) {
     mb_free(&b);
 }
 
+/* An incremental re-run after a pin change gives what a fresh comparison with those pins gives. */
+static void test_incremental_rerun(void **st) {
+    mb b;
+    ld_model *m = overflow_model(&b);
+    int64_t dx[2] = {1, 16};
+    ld_feed f[2] = {feed1("x", 2, dx, 0, 1, 7), feed1("x", 2, dx, 0, 1, 9)};
+    bool pins[8] = {0};
+    ld_compare_opts o = {0};
+    o.policy.target = LD_TARGET_FP16;
+    o.policy.pinned = pins;
+    o.isolated = true;
+    ld_tol_default(&o.tol, LD_TARGET_FP16);
+    ld_incremental *inc;
+    assert_int_equal(ld_incr_open(&inc, m, &o, f, 2, NULL, 0), LD_OK);
+    assert_false(ld_incr_result(inc)->passed);
+    pins[node_index(m, "mm1")] = pins[node_index(m, "relu")] = pins[node_index(m, "scale")] = true;
+    int from;
+    assert_int_equal(ld_incr_rerun(inc, &from), LD_OK);
+    assert_int_equal(from, node_index(m, "mm1"));        /* add0 before it is reused */
+    const ld_compare *a = ld_incr_result(inc);
+    ld_compare fresh;
+    assert_int_equal(ld_compare_init(&fresh, m, &o), LD_OK);
+    for (int k = 0; k < 2; k++) assert_int_equal(ld_compare_add_sample(&fresh, &f[k]), LD_OK);
+    assert_int_equal(ld_compare_finish(&fresh, NULL, 0), LD_OK);
+    assert_true(a->passed && fresh.passed);
+    assert_int_equal(a->samples, fresh.samples);
+    for (int i = 0; i < a->nnodes; i++)
+        for (int k = 0; k < a->nodes[i].nout; k++) {
+            const ld_tensor_result *x = &a->nodes[i].outs[k], *y = &fresh.nodes[i].outs[k];
+            assert_int_equal(x->prop.count, y->prop.count);
+            assert_true(x->prop.sum_sq_err == y->prop.sum_sq_err && x->iso.sum_sq_err == y->iso.sum_sq_err);
+        }
+    pins[node_index(m, "relu")] = false;                  /* unpin one again: diverges again */
+    assert_int_equal(ld_incr_rerun(inc, &from), LD_OK);
+    assert_int_equal(from, node_index(m, "relu"));
+    assert_false(ld_incr_result(inc)->passed);
+    assert_int_equal(ld_incr_rerun(inc, &from), LD_OK);   /* nothing changed: nothing recomputed */
+    assert_int_equal(from, -1);
+    ld_compare_free(&fresh);
+    ld_incr_close(inc);
+    ld_feed_clear(&f[0]); ld_feed_clear(&f[1]);
+    ld_model_free(m);
+    mb_free(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_planted_fp16_overflow), cmocka_unit_test(test_planted_int8_outlier_channel),
         cmocka_unit_test(test_int8_accumulation_exact), cmocka_unit_test(test_fp16_accumulation_overflow),
+        cmocka_unit_test(test_incremental_rerun),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
