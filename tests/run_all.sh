@@ -33,11 +33,11 @@ run_conformance() {   # $1 = runner binary
         $conf_dirs --light fixtures/onnx-tests/light
 }
 
-run_e2e() {
-    local p=0 q=0
+run_e2e() {   # $1 = binary (default ./layerdiff)
+    local p=0 q=0 bin=${1:-./layerdiff}
     tools/ensure_ort.sh || echo "  (onnxruntime-node unavailable: ORT cross-checks are skipped)"
     for t in tests/e2e/test_*.sh; do
-        out=$(LAYERDIFF=./layerdiff bash "$t" 2>&1)
+        out=$(LAYERDIFF=$bin bash "$t" 2>&1)
         np=$(printf '%s\n' "$out" | grep -cE '^ok ')
         nf=$(printf '%s\n' "$out" | grep -cE '^not ok ')
         echo "  $(basename "$t"): $np passed, $nf failed"
@@ -54,12 +54,13 @@ run_docs() {
     else printf '%s\n' "$out"; echo "0 passed, 1 failed"; fi
 }
 
-run_asan() {
+run_asan() {   # unit tests, conformance and the CLI tests again under ASan + UBSan (+ LSan for the CLI)
     export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    local a b
+    local a b c
     a=$(run_unit "$BUILD/tests-asan" | tee /dev/stderr | tail -1)
     b=$(run_conformance "$BUILD/conformance-asan" | tee /dev/stderr | tail -1)
-    printf '%s\n%s\n' "$a" "$b" | awk '{p += $1; f += $3} END {print p " passed, " f " failed"}'
+    c=$(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 run_e2e ./layerdiff-asan | tee /dev/stderr | tail -1)
+    printf '%s\n%s\n%s\n' "$a" "$b" "$c" | awk '{p += $1; f += $3} END {print p " passed, " f " failed"}'
 }
 
 total_pass=0
