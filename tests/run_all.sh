@@ -41,7 +41,7 @@ run_e2e() {   # $1 = binary (default ./layerdiff)
         np=$(printf '%s\n' "$out" | grep -cE '^ok ')
         nf=$(printf '%s\n' "$out" | grep -cE '^not ok ')
         echo "  $(basename "$t"): $np passed, $nf failed"
-        [ "$nf" -gt 0 ] && printf '%s\n' "$out" | grep -A3 -E '^not ok' | head -40
+        [ "$nf" -gt 0 ] && printf '%s\n' "$out" | grep -A40 -E '^not ok' | head -120
         p=$((p + np)); q=$((q + nf))
     done
     echo "$p passed, $q failed"

@@ -63,7 +63,7 @@ check_screen() {
         ok "$2 (golden $1.txt written)"
         return
     fi
-    for ((i = 0; i < 40; i++)); do
+    for ((i = 0; i < 80; i++)); do
         screen > "$TMP/screen.txt"
         if diff -u "$G/$1.txt" "$TMP/screen.txt" > "$TMP/diff.txt" 2>&1; then ok "$2"; return; fi
         sleep 0.1
@@ -123,11 +123,13 @@ offline_views() {
     check_screen help "? shows the keys"
     keys q
     tm resize-window -t ld -x 100 -y 30
+    sleep 0.5
     check_screen resize_100x30 "the list follows a resize to 100x30"
     tm resize-window -t ld -x 30 -y 8
+    sleep 0.5
     check_screen too_small "a 30x8 terminal gets a clear message instead of a broken layout"
     tm resize-window -t ld -x 80 -y 24
-    sleep 0.3
+    sleep 0.8
     keys n
     check_screen resize_back "back at 80x24, n goes to the next failing node"
     keys q
