@@ -83,3 +83,14 @@ assert np.max(np.abs(a-b)) <= 1e-2*np.max(np.abs(b)), (a,b); print('ort ok')" >>
 else
     ok "ONNX Runtime check skipped: onnxruntime-node not installed (make bench installs it)"
 fi
+
+# --report: the comparison with the pins found
+expect_rc 0 "--report writes the comparison with the pins found" $LD autopin $O --target fp16 --goal 'sqnr>=40' -q --report $TMP/ap.json
+$PY -c "
+import json; r=json.load(open('$TMP/ap.json'))
+pinned=sorted(n['name'] for n in r['nodes'] if n['pinned'])
+assert pinned==['mm1','relu','scale'], pinned
+assert r['summary']['passed'] is True and r['summary']['pinned_nodes']==3
+print('ap report ok')" >"$TMP/out" 2>&1
+expect_out "ap report ok" "the report marks the pins and passes"
+expect_rc 64 "compare-only options are refused" $LD autopin $O --target fp16 --rows failing
