@@ -61,6 +61,10 @@ char *ld_strndup(const char *s, size_t n);
 
 double ld_now_sec(void);   /* monotonic clock */
 
+/* s ends with suf (exactly / ignoring ASCII case): file-type checks by extension. */
+bool ld_str_ends_with(const char *s, const char *suf);
+bool ld_str_ends_with_ci(const char *s, const char *suf);
+
 /* Read a whole file (NUL-terminated copy for convenience); LD_ERR_NOINPUT if missing. */
 ld_status ld_file_read(const char *path, uint8_t **buf, size_t *len);
 

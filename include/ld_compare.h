@@ -120,6 +120,8 @@ ld_status ld_compare_add_pair(ld_compare *c, int node, int out, const ld_tensor 
 /* --against MODEL2: run both models in FP32 on the feed and match tensors by name.
  * --against-outputs: compare the FP32 run with saved tensors (one feed of saved tensors per
  * sample). Return the number of matched tensors in *matched. */
+/* Indices of the k largest of row[0..K), largest first (ties: lower index first). */
+void ld_topk_indices(const float *row, int64_t k, int64_t K, int64_t *idx);
 /* Samples in one feed (the first input's leading dimension). */
 int64_t ld_feed_batch(const ld_graph *g, ld_exec *ex);
 /* Record dtype and shape of a tensor that had no counterpart (against modes). */

@@ -18,7 +18,7 @@ ld_status ld_accum_run_node(ld_exec *ex, const ld_node *n, ld_tensor **in, ld_te
  * tensor from p->calib or the tensor's own range, constant weights per output channel) or FP8
  * (per-tensor scale amax / format max, saturating) inputs. Adds the clipping of the quantized
  * activations to *sat (may be NULL). */
-ld_status ld_quant_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
+ld_status ld_prec_quant_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
                             ld_tensor **out, ld_sat *sat);
 
 #endif

@@ -220,14 +220,7 @@ static void print_inspect(FILE *f, const ld_session *s, const ld_compare *c, int
         for (int side = 0; side < 2; side++) {
             const float *row = (const float *)(side ? t : r)->data + i * K;
             int64_t idx[5];
-            for (int64_t j = 0; j < k5; j++) idx[j] = -1;
-            for (int64_t cc = 0; cc < K; cc++)
-                for (int64_t j = 0; j < k5; j++)
-                    if (idx[j] < 0 || row[cc] > row[idx[j]]) {
-                        for (int64_t m = k5 - 1; m > j; m--) idx[m] = idx[m - 1];
-                        idx[j] = cc;
-                        break;
-                    }
+            ld_topk_indices(row, k5, K, idx);
             fprintf(f, "  %-6s", side ? ld_target_format(c->opts.policy.target)->name : "fp32");
             for (int64_t j = 0; j < k5; j++) {
                 if (idx[j] < s->nclass_names) fprintf(f, "  %s %.4g", s->class_names[idx[j]], row[idx[j]]);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <cblas.h>
 #ifdef _OPENMP
@@ -84,4 +85,14 @@ ld_status ld_err_prefix_path(ld_status st, const char *path) {
     size_t n = strlen(path);
     if (!strncmp(err_buf, path, n) && err_buf[n] == ':') return st;
     return ld_err_prefix(st, "%s", path);
+}
+
+bool ld_str_ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+bool ld_str_ends_with_ci(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcasecmp(s + a - b, suf);
 }

@@ -193,6 +193,25 @@ static void drop(ld_exec *ex, int v) {
     ex->vals[v] = ex->g->values[v].const_val;
 }
 
+/* Inputs of node i on the target side: the kept target values, cast where their stored
+ * format differs from the node's input format, constants from the target-constant cache.
+ * Copies made go to ttmp (nin entries, zeroed by the caller, cleared by the caller). */
+static ld_status target_inputs(cmp_state *s, int i, ld_tensor **tin, ld_tensor *ttmp) {
+    const ld_graph *g = s->c->model->graph;
+    const ld_node *n = &g->nodes[i];
+    for (int k = 0; k < n->nin; k++) {
+        int v = n->in[k];
+        tin[k] = v >= 0 ? s->tx.vals[v] : NULL;
+        if (v < 0) continue;
+        if (!tin[k]) return ld_error(LD_ERR_INTERNAL, "target input '%s' is not available", g->values[v].name);
+        bool cst = g->values[v].const_val != NULL;
+        ld_target f = input_format(s->c, n, i, cst);
+        if (cst) LD_TRY(const_target(s, v, f, &tin[k]));
+        else if (s->fmt[v] != f) LD_TRY(cast_input(tin[k], f, &ttmp[k], &tin[k]));
+    }
+    return LD_OK;
+}
+
 static ld_status run_node(cmp_state *s, int i) {
     ld_compare *c = s->c;
     ld_graph *g = c->model->graph;
@@ -244,16 +263,7 @@ static ld_status run_node(cmp_state *s, int i) {
             st = policy_node(s, &s->rx, i, iin, iout, &sat_iso);
         }
         /* propagated: target inputs, cast where their stored format differs */
-        for (int k = 0; k < nin && st == LD_OK; k++) {
-            int v = n->in[k];
-            tin[k] = v >= 0 ? s->tx.vals[v] : NULL;
-            if (v < 0) continue;
-            if (!tin[k]) { st = ld_error(LD_ERR_INTERNAL, "target input '%s' is not available", g->values[v].name); break; }
-            bool cst = g->values[v].const_val != NULL;
-            ld_target f = input_format(c, n, i, cst);
-            if (cst) tin[k] = iin[k];
-            else if (s->fmt[v] != f) st = cast_input(tin[k], f, &ttmp[k], &tin[k]);
-        }
+        if (st == LD_OK) st = target_inputs(s, i, tin, ttmp);
         if (st == LD_OK) st = alloc_outs(n, tout);
         if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, &sat_prop);
     }
@@ -313,18 +323,8 @@ static ld_status run_target_node(cmp_state *s, int i) {
     if (nin > 64 || nout > 64) return ld_error(LD_ERR_UNSUPPORTED, "node has more than 64 inputs or outputs");
     memset(ttmp, 0, sizeof(ld_tensor) * nin);
     bool fl = false;
-    ld_status st = LD_OK;
-    for (int k = 0; k < nin && st == LD_OK; k++) {
-        int v = n->in[k];
-        tin[k] = v >= 0 ? s->tx.vals[v] : NULL;
-        if (v < 0) continue;
-        if (!tin[k]) return ld_error(LD_ERR_INTERNAL, "target input '%s' is not available", g->values[v].name);
-        fl |= is_f32(tin[k]);
-        bool cst = g->values[v].const_val != NULL;
-        ld_target f = input_format(c, n, i, cst);
-        if (cst) st = const_target(s, v, f, &tin[k]);
-        else if (s->fmt[v] != f) st = cast_input(tin[k], f, &ttmp[k], &tin[k]);
-    }
+    ld_status st = target_inputs(s, i, tin, ttmp);
+    for (int k = 0; st == LD_OK && k < nin; k++) fl |= is_f32(tin[k]);
     if (st == LD_OK) st = alloc_outs(n, tout);
     if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, NULL);
     for (int k = 0; k < nin; k++) ld_tensor_clear(&ttmp[k]);
@@ -514,7 +514,7 @@ void ld_sample_run_close(ld_sample_run *r) { if (r) state_free((cmp_state *)r); 
 
 /* ---- decisions ---- */
 
-static void topk_idx(const float *row, int64_t k, int64_t K, int64_t *idx) {
+void ld_topk_indices(const float *row, int64_t k, int64_t K, int64_t *idx) {
     for (int64_t j = 0; j < k; j++) idx[j] = -1;
     for (int64_t c = 0; c < K; c++) {
         for (int64_t j = 0; j < k; j++) {
@@ -547,12 +547,12 @@ static void classify(ld_compare *c, const int64_t *labels, int64_t nlabels) {
         for (int64_t j = 0; j < K; j++) finite &= isfinite(b[j]) != 0;
         if (!finite) {   /* a NaN/Inf row agrees with nothing and is infinitely far */
             l2 = INFINITY;
-            topk_idx(a, k5, K, ir);
+            ld_topk_indices(a, k5, K, ir);
             if (labels && s < nlabels) { r1 += ir[0] == labels[s]; r5 += in_topk(ir, k5, labels[s]); }
             continue;
         }
-        topk_idx(a, k5, K, ir);
-        topk_idx(b, k5, K, it);
+        ld_topk_indices(a, k5, K, ir);
+        ld_topk_indices(b, k5, K, it);
         a1 += ir[0] == it[0];
         a5 += in_topk(it, k5, ir[0]);
         double ab = 0, aa = 0, bb = 0, d = 0;

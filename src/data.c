@@ -36,14 +36,6 @@ void ld_data_free(ld_feed *feeds, int nfeeds, char **names, int64_t nsamples) {
     ld_strings_free(names, nsamples);
 }
 
-static bool ends_with_ci(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    if (a < b) return false;
-    for (size_t i = 0; i < b; i++)
-        if (tolower((unsigned char)s[a - b + i]) != tolower((unsigned char)suf[i])) return false;
-    return true;
-}
-
 static const char *base_name(const char *path) {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
@@ -209,7 +201,7 @@ static ld_status dir_list(const char *dir, char ***paths, char ***names, int *n,
     int nimg = 0, nnpy = 0;
     for (int i = 0; i < ne; i++) {
         nimg += data_image_name_is(ents[i]->d_name);
-        nnpy += ends_with_ci(ents[i]->d_name, ".npy");
+        nnpy += ld_str_ends_with_ci(ents[i]->d_name, ".npy");
     }
     ld_status st = LD_OK;
     if (nimg && nnpy) st = ld_error(LD_ERR_DATA, "%s: holds both images and .npy files; keep one kind per folder", dir);
@@ -221,7 +213,7 @@ static ld_status dir_list(const char *dir, char ***paths, char ***names, int *n,
     if (st == LD_OK && (!*paths || !*names)) st = ld_error(LD_ERR_NOMEM, "out of memory");
     for (int i = 0; i < ne; i++) {
         const char *nm = ents[i]->d_name;
-        if (st == LD_OK && (*images ? data_image_name_is(nm) : ends_with_ci(nm, ".npy"))) {
+        if (st == LD_OK && (*images ? data_image_name_is(nm) : ld_str_ends_with_ci(nm, ".npy"))) {
             size_t len = strlen(dir) + strlen(nm) + 2;
             (*paths)[k] = malloc(len);
             (*names)[k] = ld_strdup(nm);
@@ -440,8 +432,8 @@ ld_status ld_data_load(const ld_graph *g, const ld_data_opts *o, ld_feed **feeds
     struct stat sb;
     if (stat(o->path, &sb) != 0) return ld_error(LD_ERR_NOINPUT, "%s: %s", o->path, strerror(errno));
     bool dir = S_ISDIR(sb.st_mode);
-    bool json = !dir && ends_with_ci(o->path, ".json"), npz = !dir && ends_with_ci(o->path, ".npz");
-    bool npy = !dir && ends_with_ci(o->path, ".npy"), image = !dir && data_image_name_is(o->path);
+    bool json = !dir && ld_str_ends_with_ci(o->path, ".json"), npz = !dir && ld_str_ends_with_ci(o->path, ".npz");
+    bool npy = !dir && ld_str_ends_with_ci(o->path, ".npy"), image = !dir && data_image_name_is(o->path);
     bool idx = !dir && !json && !npz && !npy && !image && data_is_idx(o->path);
     if (!dir && !json && !npz && !npy && !image && !idx)
         return ld_error(LD_ERR_USAGE, "%s: --data takes a folder of images or .npy files, an image, a .npy, a .npz, "

@@ -232,14 +232,9 @@ static ld_status labels_idx(const char *path, lab_list *l) {
     return st;
 }
 
-static bool ends_with_ci(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcasecmp(s + a - b, suf);
-}
-
 /* CSV when named so, or when the first non-blank line has a comma. */
 static bool text_is_csv(const char *path, const char *buf, size_t len) {
-    if (ends_with_ci(path, ".csv")) return true;
+    if (ld_str_ends_with_ci(path, ".csv")) return true;
     const char *p = buf, *end = buf + len;
     while (p < end && isspace((unsigned char)*p)) p++;
     const char *e = line_end(p, end);
@@ -247,7 +242,7 @@ static bool text_is_csv(const char *path, const char *buf, size_t len) {
 }
 
 static ld_status labels_read(const char *path, char *const *names, int64_t nsamples, lab_list *l) {
-    if (ends_with_ci(path, ".npy")) return labels_npy(path, l);
+    if (ld_str_ends_with_ci(path, ".npy")) return labels_npy(path, l);
     if (data_is_idx(path)) return labels_idx(path, l);
     uint8_t *buf;
     size_t len;

@@ -41,14 +41,9 @@ ld_status ld_parse_range(const char *s, double *lo, double *hi) {
     return LD_OK;
 }
 
-static bool ends_with(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
 static ld_status read_one(const char *path, ld_tensor *t) {
-    if (ends_with(path, ".pb")) return ld_tensor_read_pb(path, t, NULL);
-    if (ends_with(path, ".npy")) return ld_npy_read(path, t);
+    if (ld_str_ends_with(path, ".pb")) return ld_tensor_read_pb(path, t, NULL);
+    if (ld_str_ends_with(path, ".npy")) return ld_npy_read(path, t);
     return ld_error(LD_ERR_USAGE, "%s: --input takes a .npy or ONNX TensorProto .pb file", path);
 }
 
@@ -88,8 +83,8 @@ ld_status ld_inputs_prepare(const ld_graph *g, const ld_input_opts *o, ld_feed *
     int ns = 0;
     ld_status st = LD_OK;
     if (o->inputs_file) {
-        if (ends_with(o->inputs_file, ".json")) st = ld_pg_read_inputs(o->inputs_file, &samples, &ns);
-        else if (ends_with(o->inputs_file, ".npz")) {
+        if (ld_str_ends_with(o->inputs_file, ".json")) st = ld_pg_read_inputs(o->inputs_file, &samples, &ns);
+        else if (ld_str_ends_with(o->inputs_file, ".npz")) {
             samples = calloc(1, sizeof *samples);
             ns = 1;
             st = samples ? ld_npz_read(o->inputs_file, &samples[0]) : ld_error(LD_ERR_NOMEM, "out of memory");

@@ -11,11 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static bool ends_with(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
 ld_status ld_npydir_write(const char *dir, const ld_feed *f) {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return ld_error(LD_ERR_CANTCREAT, "%s: %s", dir, strerror(errno));
@@ -55,7 +50,7 @@ ld_status ld_npydir_write(const char *dir, const ld_feed *f) {
 ld_status ld_feed_save(const char *path, const ld_feed *f, bool force) {
     struct stat st;
     bool exists = stat(path, &st) == 0;
-    bool is_npz = ends_with(path, ".npz"), is_json = ends_with(path, ".json");
+    bool is_npz = ld_str_ends_with(path, ".npz"), is_json = ld_str_ends_with(path, ".json");
     if (exists && !force && (is_npz || is_json || !S_ISDIR(st.st_mode)))
         return ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", path);
     if (exists && !force && S_ISDIR(st.st_mode)) {

@@ -140,7 +140,7 @@ ld_status ld_policy_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, 
     if (node_pinned(p, n, index) || p->target == LD_TARGET_FP32) return ld_node_run(ex, n, in, out);
     ld_target store = ld_policy_storage(p, n);
     if (ld_policy_quantizes(p, n)) {
-        LD_TRY(ld_quant_run_node(p, ex, n, in, out, sat));
+        LD_TRY(ld_prec_quant_run_node(p, ex, n, in, out, sat));
     } else if (p->accum_fp16 && ld_accum_handles(n)) {
         LD_TRY(ld_accum_run_node(ex, n, in, out));
     } else {

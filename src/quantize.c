@@ -249,7 +249,7 @@ static ld_status dequant_run(const ld_policy *p, ld_exec *ex, const ld_node *n, 
     return st;
 }
 
-ld_status ld_quant_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
+ld_status ld_prec_quant_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
                             ld_tensor **out, ld_sat *saturated) {
     if (n->nin < 2 || !in[0] || !in[1] || in[0]->dtype != LD_F32 || in[1]->dtype != LD_F32)
         return ld_node_run(ex, n, in, out);     /* not a float GEMM: nothing to quantize */
