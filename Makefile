@@ -30,17 +30,21 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
 WARN = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wshadow -Wstrict-prototypes
-ALL_CFLAGS = -std=gnu11 $(WARN) -fopenmp -fno-trapping-math -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) \
+# src/ holds one folder per pipeline stage, lowest first; a file may include headers of its
+# own stage and of the stages before it (tests/tools/check_layers.sh enforces that).
+LAYERS = core io ops emulate compare present cli
+SRC_INC = $(addprefix -Isrc/,$(LAYERS))
+ALL_CFLAGS = -std=gnu11 $(WARN) -fopenmp -fno-trapping-math -Iinclude $(SRC_INC) -I$(BUILD)/gen $(PKG_CFLAGS) \
              -DLD_VERSION='"$(VERSION)"' $(CFLAGS)
 LDLIBS = $(PKG_LIBS) -lpng -ljpeg -lz -lm -fopenmp
 
-SRC := $(sort $(wildcard src/*.c))
+SRC := $(sort $(wildcard $(addsuffix /*.c,$(addprefix src/,$(LAYERS)))))
 GEN_C = $(BUILD)/gen/onnx.pb-c.c
 GEN_H = $(BUILD)/gen/onnx.pb-c.h
 OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC)) $(BUILD)/obj/onnx.pb-c.o
-LIBOBJ := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
+LIBOBJ := $(filter-out $(BUILD)/obj/cli/main.o,$(OBJ))
 ASAN_OBJ := $(patsubst $(BUILD)/obj/%,$(BUILD)/asan/%,$(OBJ))
-ASAN_LIBOBJ := $(filter-out $(BUILD)/asan/main.o,$(ASAN_OBJ))
+ASAN_LIBOBJ := $(filter-out $(BUILD)/asan/cli/main.o,$(ASAN_OBJ))
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -58,11 +62,11 @@ $(BUILD)/libld.a: $(LIBOBJ)
 $(BUILD)/libld-asan.a: $(ASAN_LIBOBJ)
 	rm -f $@ && ar rcs $@ $(ASAN_LIBOBJ)
 
-$(BIN): $(BUILD)/obj/main.o $(BUILD)/libld.a
-	$(CC) -o $@ $(BUILD)/obj/main.o $(BUILD)/libld.a $(LDLIBS)
+$(BIN): $(BUILD)/obj/cli/main.o $(BUILD)/libld.a
+	$(CC) -o $@ $(BUILD)/obj/cli/main.o $(BUILD)/libld.a $(LDLIBS)
 
-$(BIN)-asan: $(BUILD)/asan/main.o $(BUILD)/libld-asan.a
-	$(CC) $(ASAN_FLAGS) -o $@ $(BUILD)/asan/main.o $(BUILD)/libld-asan.a $(LDLIBS)
+$(BIN)-asan: $(BUILD)/asan/cli/main.o $(BUILD)/libld-asan.a
+	$(CC) $(ASAN_FLAGS) -o $@ $(BUILD)/asan/cli/main.o $(BUILD)/libld-asan.a $(LDLIBS)
 
 # The ONNX C bindings are generated from Debian's onnx.proto, never committed.
 $(GEN_C) $(GEN_H) &: /usr/include/onnx/onnx.proto
@@ -77,20 +81,23 @@ $(BUILD)/asan/onnx.pb-c.o: $(GEN_C)
 	@mkdir -p $(BUILD)/asan
 	$(CC) -std=gnu11 -O1 -g $(ASAN_FLAGS) -I$(BUILD)/gen $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/metrics.o: CFLAGS += -O3 -fno-signed-zeros -fassociative-math
-$(BUILD)/obj/%.o: src/%.c $(GEN_H) $(wildcard include/*.h) $(wildcard src/*.h)
-	@mkdir -p $(BUILD)/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-$(BUILD)/asan/%.o: src/%.c $(GEN_H) $(wildcard include/*.h) $(wildcard src/*.h)
-	@mkdir -p $(BUILD)/asan
-	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -c -o $@ $<
+# Each object depends on the headers it includes (-MMD -MP writes the .d files read below);
+# the generated ONNX header comes first because load*.c include it.
+$(BUILD)/obj/compare/metrics.o: CFLAGS += -O3 -fno-signed-zeros -fassociative-math
+$(BUILD)/obj/%.o: src/%.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/asan/%.o: src/%.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libld.a
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libld.a $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libld.a $(LDLIBS) -lcmocka
 $(BUILD)/tests-asan/%: tests/unit/%.c $(BUILD)/libld-asan.a
 	@mkdir -p $(BUILD)/tests-asan
-	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -Isrc -o $@ $< $(BUILD)/libld-asan.a $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -o $@ $< $(BUILD)/libld-asan.a $(LDLIBS) -lcmocka
 
 deps:
 	@bash tools/deps.sh

@@ -2,11 +2,13 @@
 ** ld_autopin.h — finding a small set of nodes to keep in FP32 so that the model's outputs
 ** meet a goal in the target precision, with incremental re-execution (only the nodes after
 ** the earliest changed pin are recomputed), and exporting the answer for real engines.
+**
+** Layer: compare (see tests/tools/check_layers.sh).
 */
 #ifndef LD_AUTOPIN_H
 #define LD_AUTOPIN_H
 
-#include "ld_compare.h"
+#include "ld_session.h"
 
 typedef enum { LD_GOAL_SQNR, LD_GOAL_COSINE, LD_GOAL_TOP1, LD_GOAL_ACC_DELTA, LD_GOAL_MAXREL } ld_goal_kind;
 
@@ -52,8 +54,7 @@ typedef struct ld_autopin_result {
     const char *stopped;     /* NULL, "max-tries", "time-limit" */
 } ld_autopin_result;
 
-struct ld_session;
-ld_status ld_autopin_run(struct ld_session *s, const ld_autopin_opts *o, ld_autopin_result *r);
+ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_result *r);
 void ld_autopin_result_free(ld_autopin_result *r);
 
 /* Export formats. */

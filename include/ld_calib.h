@@ -3,6 +3,8 @@
 ** quantizes, from FP32 runs over calibration data, by one of TensorRT's methods; and the
 ** TensorRT calibration cache text format (header line, then `name: <hex bits of the float32
 ** scale>` with scale = amax / 127).
+**
+** Layer: emulate (see tests/tools/check_layers.sh).
 */
 #ifndef LD_CALIB_H
 #define LD_CALIB_H

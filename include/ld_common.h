@@ -5,6 +5,8 @@
 ** numbers so that main() can exit with the status unchanged. The human-readable message of
 ** the most recent error is kept in a per-thread buffer (ld_err_msg()); callers higher up add
 ** context in front of it with ld_err_prefix() ("node 'conv1' (Conv-11): ...").
+**
+** Layer: core (see tests/tools/check_layers.sh).
 */
 #ifndef LD_COMMON_H
 #define LD_COMMON_H

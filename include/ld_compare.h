@@ -3,6 +3,8 @@
 ** the FP32 reference, the isolated target output (target op on reference inputs cast to the
 ** target) and the propagated target output (the whole model in the target precision), and
 ** measures both against the reference. Tensors are freed after their last use unless kept.
+**
+** Layer: compare (see tests/tools/check_layers.sh).
 */
 #ifndef LD_COMPARE_H
 #define LD_COMPARE_H

@@ -3,6 +3,8 @@
 ** (decoded by libpng/libjpeg, resized, centre-cropped, normalised, NCHW float32), a folder or
 ** .npz of arrays, a Polygraphy inputs JSON, or IDX files (the Fashion-MNIST format, .gz too);
 ** labels (`--labels`) and class names (`--class-names`).
+**
+** Layer: io (see tests/tools/check_layers.sh).
 */
 #ifndef LD_DATA_H
 #define LD_DATA_H

@@ -5,6 +5,8 @@
 ** the caller; constants are borrowed from the graph; node outputs are owned and freed after
 ** their last use unless keep_all is set. after_node (if set) sees each node's outputs before
 ** anything is freed — the hook used by --mark-all and by the comparison layer.
+**
+** Layer: core (see tests/tools/check_layers.sh).
 */
 #ifndef LD_EXEC_H
 #define LD_EXEC_H
@@ -46,6 +48,9 @@ void ld_exec_destroy(ld_exec *ex);
  * inputs/outputs are given explicitly so the comparison layer can run a node on other data.
  * outputs[i] must be empty tensors (or NULL for unused outputs). */
 ld_status ld_node_run(ld_exec *ex, const ld_node *node, ld_tensor **inputs, ld_tensor **outputs);
+/* Plan-time shape inference for one node: shape() with k->plan set, inputs' data may be NULL
+** (plan.c; LD_DYNAMIC when a value it needs is unknown). */
+ld_status ld_node_infer(const ld_node *node, ld_tensor **inputs, ld_tensor **outputs);
 
 /* Run a subgraph (If/Loop/Scan bodies) with positional inputs; outputs are filled (owned by
  * the caller, who clears them). Outer-scope names resolve through ex. */

@@ -5,6 +5,8 @@
 ** Nodes refer to values by index; -1 marks an absent optional input or unused output.
 ** Constants (initializers, Constant nodes, and subgraphs depending only on them) live in
 ** value.const_val; folded nodes are skipped at run time.
+**
+** Layer: core (see tests/tools/check_layers.sh).
 */
 #ifndef LD_GRAPH_H
 #define LD_GRAPH_H

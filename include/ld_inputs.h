@@ -2,6 +2,8 @@
 ** ld_inputs.h — turning command-line input options into model feeds: --input NAME=FILE
 ** (.npy or TensorProto .pb), --inputs FILE (.npz or Polygraphy inputs JSON, one feed per
 ** sample), and generated values for inputs not given (--val-range, --seed, --batch).
+**
+** Layer: io (see tests/tools/check_layers.sh).
 */
 #ifndef LD_INPUTS_H
 #define LD_INPUTS_H

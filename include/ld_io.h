@@ -4,6 +4,8 @@
 **
 ** A "feed" is an ordered list of named tensors; a list of feeds is a list of samples
 ** (Polygraphy's inputs JSON holds one feed per iteration).
+**
+** Layer: io (see tests/tools/check_layers.sh).
 */
 #ifndef LD_IO_H
 #define LD_IO_H

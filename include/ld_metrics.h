@@ -7,6 +7,8 @@
 ** within the octave (bins 6% to 12% wide), of every element of tensors up to LD_HIST_FULL
 ** elements and of every LD_HIST_STEP-th element of larger ones (at least 8192 samples).
 ** Maxima, sums, counts and everything else use every element.
+**
+** Layer: compare (see tests/tools/check_layers.sh).
 */
 #ifndef LD_METRICS_H
 #define LD_METRICS_H

@@ -5,6 +5,8 @@
 ** Inf and NaN. FP8 E4M3FN / E5M2 (and the FNUZ variants) follow the ONNX float8 spec:
 ** with saturate=true values beyond the format's max clamp to ±max (Inf too, for E4M3FN), and
 ** with saturate=false they become NaN (E4M3FN) or ±Inf (E5M2).
+**
+** Layer: core (see tests/tools/check_layers.sh).
 */
 #ifndef LD_NUMERIC_H
 #define LD_NUMERIC_H

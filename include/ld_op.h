@@ -11,6 +11,8 @@
 ** shape() may return LD_DYNAMIC. At plan time shape() runs with k->plan set and inputs whose
 ** data may be NULL: if a value it needs is missing it returns LD_DYNAMIC (LD_NEED_DATA).
 ** Errors: return ld_error(LD_ERR_..., "message") — the executor prefixes the node name.
+**
+** Layer: core (see tests/tools/check_layers.sh).
 */
 #ifndef LD_OP_H
 #define LD_OP_H

@@ -2,6 +2,8 @@
 ** ld_pins.h — choosing nodes by name: --pin NAME (shell glob on node names), op:TYPE (every
 ** node of that op type), @FILE (one spec per line, '#' comments) — the list format autopin
 ** writes. A spec that matches no node is an error, so a typo never silently pins nothing.
+**
+** Layer: emulate (see tests/tools/check_layers.sh).
 */
 #ifndef LD_PINS_H
 #define LD_PINS_H

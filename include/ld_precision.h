@@ -8,6 +8,8 @@
 ** ConvTranspose, Gemm and MatMul (activations per tensor from calibration, weights per output
 ** channel for INT8 / per tensor for FP8); other ops run in the fallback format.
 ** Pinned nodes run in FP32 on their inputs widened to FP32 and keep FP32 outputs.
+**
+** Layer: emulate (see tests/tools/check_layers.sh).
 */
 #ifndef LD_PRECISION_H
 #define LD_PRECISION_H

@@ -1,6 +1,8 @@
 /*
 ** ld_report.h — the versioned JSON report of a comparison ("layerdiff.report/1", documented
 ** field by field in layerdiff-report(5), JSON Schema in schemas/) and the terminal table.
+**
+** Layer: compare (see tests/tools/check_layers.sh).
 */
 #ifndef LD_REPORT_H
 #define LD_REPORT_H

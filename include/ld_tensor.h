@@ -5,6 +5,8 @@
 ** TensorProto.DataType numbers, so a model's dtype can be stored unchanged. A value may also
 ** be a sequence of tensors or an absent optional (kind field), which only the sequence and
 ** optional kernels look at.
+**
+** Layer: core (see tests/tools/check_layers.sh).
 */
 #ifndef LD_TENSOR_H
 #define LD_TENSOR_H

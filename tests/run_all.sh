@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs layerdiff's test suites and prints one closing line "N passed, N failed".
-#   tests/run_all.sh [unit|conformance|e2e|docs|asan]...   (default: all)
+#   tests/run_all.sh [layers|unit|conformance|e2e|docs|asan]...   (default: all)
 # Each suite ends with its own "N passed, N failed" line; this script adds them up and exits
 # non-zero when anything failed.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit conformance e2e docs asan)
+[ ${#suites[@]} -eq 0 ] && suites=(layers unit conformance e2e docs asan)
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 conf_dirs="fixtures/onnx-tests/node fixtures/onnx-tests/pytorch-converted fixtures/onnx-tests/pytorch-operator fixtures/onnx-tests/simple"
@@ -68,6 +68,7 @@ total_fail=0
 for s in "${suites[@]}"; do
     echo "== $s"
     case $s in
+    layers) bash tests/tools/check_layers.sh ;;
     unit) run_unit "$BUILD/tests" ;;
     conformance) run_conformance "$BUILD/conformance" ;;
     e2e) run_e2e ;;

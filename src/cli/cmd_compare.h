@@ -5,11 +5,7 @@
 #ifndef LD_CMD_COMPARE_H
 #define LD_CMD_COMPARE_H
 
-#include "ld_calib.h"
-#include "ld_compare.h"
-#include "ld_data.h"
-#include "ld_inputs.h"
-#include "ld_report.h"
+#include "ld_session.h"
 
 #define LD_MAX_PIN_SPECS 4096
 
@@ -44,30 +40,8 @@ ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args 
                            compare_extra_fn extra, void *extra_user);
 void ld_compare_args_tol(const compare_args *a, ld_tol *tol);
 
-typedef struct ld_session {
-    compare_args *args;
-    ld_model *model;
-    ld_feed *samples;            /* feeds (batches) */
-    int nsamples;
-    char **names;                /* per sample (images) */
-    int64_t nnames;
-    int64_t *labels;
-    int64_t nlabels;
-    char **class_names;
-    int nclass_names;
-    bool *pinned;                /* per node */
-    ld_calib calib;
-    char calib_desc[256];
-    char data_desc[512];
-    ld_compare_opts opts;
-} ld_session;
-
-/* Load the model, data, labels, pins; calibrate when the target needs it. */
-ld_status ld_session_open(ld_session *s, compare_args *a);
-void ld_session_close(ld_session *s);
-/* Run the comparison over every sample into c (initialised here). */
-ld_status ld_session_compare(ld_session *s, ld_compare *c);
-void ld_session_meta(const ld_session *s, ld_report_meta *m);
+/* The workload the flags describe (pointers into a: a must outlive it). */
+void ld_compare_args_workload(const compare_args *a, ld_workload *w);
 extern const char ld_compare_usage[];
 
 #endif

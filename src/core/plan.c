@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-ld_status ld_node_infer(const ld_node *node, ld_tensor **inputs, ld_tensor **outputs);
 
 typedef ld_status (*graph_fn)(ld_graph *g);
 

@@ -8,7 +8,7 @@
 **           Polygraphy's `debug precision`, then prune the same way.
 */
 #include "ld_autopin.h"
-#include "cmd_compare.h"
+#include "ld_session.h"
 
 #include <math.h>
 #include <stdio.h>

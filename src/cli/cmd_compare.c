@@ -202,6 +202,30 @@ void ld_compare_args_tol(const compare_args *a, ld_tol *tol) {
     if (!isnan(a->max_sat)) tol->max_sat_frac = a->max_sat;
 }
 
+void ld_compare_args_workload(const compare_args *a, ld_workload *w) {
+    memset(w, 0, sizeof *w);
+    w->model = a->model;
+    w->target = a->target;
+    w->fallback = a->fallback;
+    w->accum_fp16 = a->accum_fp16;
+    w->pins = a->pins;
+    w->npins = a->npins;
+    w->in = a->in;
+    w->data = a->data;
+    w->labels = a->labels;
+    w->class_names = a->class_names;
+    w->calib = a->calib;
+    w->calib_cache = a->calib_cache;
+    w->write_calib_cache = a->write_calib_cache;
+    w->calib_method = a->calib_method;
+    w->percentile = a->percentile;
+    ld_compare_args_tol(a, &w->tol);
+    w->isolated = a->isolated;
+    w->force = a->force;
+    w->against = a->against;
+    w->against_outputs = a->against_outputs;
+}
+
 /* ---- the command ---- */
 
 static void print_inspect(FILE *f, const ld_session *s, const ld_compare *c, int64_t n) {
@@ -231,8 +255,8 @@ static void print_inspect(FILE *f, const ld_session *s, const ld_compare *c, int
     }
 }
 
-static ld_status run_against(ld_session *s, ld_compare *c) {
-    compare_args *a = s->args;
+static ld_status run_against(ld_session *s, ld_compare *c, bool quiet) {
+    const ld_workload *a = &s->w;
     ld_compare_opts o = s->opts;
     o.isolated = false;
     LD_TRY(ld_compare_init(c, s->model, &o));
@@ -266,7 +290,7 @@ static ld_status run_against(ld_session *s, ld_compare *c) {
         LD_TRY(st);
     }
     if (!total) return ld_error(LD_ERR_DATA, "no tensor names in common with %s", a->against ? a->against : a->against_outputs);
-    if (!a->quiet) printf("matched %d tensors by name\n", total / (s->nsamples ? s->nsamples : 1));
+    if (!quiet) printf("matched %d tensors by name\n", total / (s->nsamples ? s->nsamples : 1));
     return ld_compare_finish(c, s->labels, s->nlabels);
 }
 
@@ -279,9 +303,11 @@ int cmd_compare(int argc, char **argv) {
     ld_session s;
     ld_compare c;
     memset(&c, 0, sizeof c);
-    st = ld_session_open(&s, &a);
+    ld_workload w;
+    ld_compare_args_workload(&a, &w);
+    st = ld_session_open(&s, &w);
     if (st == LD_OK) {
-        if (a.against || a.against_outputs) st = run_against(&s, &c);
+        if (a.against || a.against_outputs) st = run_against(&s, &c, a.quiet);
         else {
             s.opts.progress = isatty(2) && !a.quiet;
             st = ld_session_compare(&s, &c);

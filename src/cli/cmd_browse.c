@@ -88,7 +88,9 @@ static ld_status job_compare(void *arg) {
 static ld_status job_open(void *arg) {
     live *L = arg;
     fprintf(stderr, "\rloading %s", L->args->model);   /* progress: \r lines are not kept */
-    ld_status st = ld_session_open(&L->s, L->args);
+    ld_workload w;
+    ld_compare_args_workload(L->args, &w);
+    ld_status st = ld_session_open(&L->s, &w);
     if (st != LD_OK) return st;
     L->open = true;
     return job_compare(arg);

@@ -4,8 +4,8 @@
 ** nodes, and INT8/FP8 calibration (from data, or a TensorRT cache). Shared by compare,
 ** autopin and the live browser.
 */
-#include "cmd_compare.h"
 #include "ld_pins.h"
+#include "ld_session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 static ld_status load_samples(ld_session *s, const char *data_path, ld_feed **feeds, int *n,
                               char ***names, int64_t *nnames) {
-    compare_args *a = s->args;
+    const ld_workload *a = &s->w;
     if (data_path) {
         ld_data_opts d = a->data;
         d.path = data_path;
@@ -29,9 +29,10 @@ static bool needs_calib(ld_target t) {
     return t == LD_TARGET_INT8 || t == LD_TARGET_FP8E4M3 || t == LD_TARGET_FP8E5M2;
 }
 
-ld_status ld_session_open(ld_session *s, compare_args *a) {
+ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     memset(s, 0, sizeof *s);
-    s->args = a;
+    s->w = *w;
+    const ld_workload *a = &s->w;
     ld_status st = ld_model_load(a->model, &s->model);
     if (st != LD_OK) return ld_err_prefix_path(st, a->model);
     ld_graph *g = s->model->graph;
@@ -58,7 +59,7 @@ ld_status ld_session_open(ld_session *s, compare_args *a) {
     s->opts.policy.pinned = s->pinned;
     s->opts.policy.calib = &s->calib;
     s->opts.isolated = a->isolated;
-    ld_compare_args_tol(a, &s->opts.tol);
+    s->opts.tol = a->tol;
     if (needs_calib(a->target)) {
         if (a->calib_cache) {
             LD_TRY(ld_calib_cache_read(a->calib_cache, &s->calib));
@@ -107,13 +108,13 @@ ld_status ld_session_compare(ld_session *s, ld_compare *c) {
 
 void ld_session_meta(const ld_session *s, ld_report_meta *m) {
     memset(m, 0, sizeof *m);
-    m->model_path = s->args->model;
-    m->mode = s->args->against ? "against-model" : s->args->against_outputs ? "against-outputs" : "emulate";
-    m->against = s->args->against ? s->args->against : s->args->against_outputs;
+    m->model_path = s->w.model;
+    m->mode = s->w.against ? "against-model" : s->w.against_outputs ? "against-outputs" : "emulate";
+    m->against = s->w.against ? s->w.against : s->w.against_outputs;
     m->data = s->data_desc;
     m->calib_desc = s->calib_desc[0] ? s->calib_desc : NULL;
-    m->pins = s->args->pins;
-    m->npins = s->args->npins;
+    m->pins = s->w.pins;
+    m->npins = s->w.npins;
     m->class_names = (const char *const *)s->class_names;
     m->nclass_names = s->nclass_names;
 }

@@ -114,7 +114,9 @@ int cmd_autopin(int argc, char **argv) {
     ld_session s;
     ld_autopin_result r;
     memset(&r, 0, sizeof r);
-    st = ld_session_open(&s, &a);
+    ld_workload w;
+    ld_compare_args_workload(&a, &w);
+    st = ld_session_open(&s, &w);
     if (st == LD_OK && !x.o.ngoals) {
         const ld_graph *g = s.model->graph;
         const ld_value *o0 = g->noutputs ? &g->values[g->outputs[0]] : NULL;
