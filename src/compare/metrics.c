@@ -271,33 +271,47 @@ void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, con
     double atol = tol ? tol->atol : 0, rtol = tol ? tol->rtol : 0;
     bool chan = e->nch && inner > 0 && n % inner == 0;
     int64_t nblk = chan ? n / inner : 1, blen = chan ? inner : n;
-    int nt = n > 262144 ? ld_nthreads : 1;
+    /* Runs of fixed length (whole channel blocks when there are channels), each summed into its
+     * own part, the parts added in run order: the sums do not depend on the thread count.
+     * Up to RUN_SPLIT elements are one run (the serial order). Histogram counts and maxima
+     * do not depend on the order; a tie on the maximum keeps the earliest index. */
+    enum { RUN_SPLIT = 262144, RUN_LEN = 65536 };
+    int64_t per = n <= RUN_SPLIT ? nblk : chan ? (blen >= RUN_LEN ? 1 : RUN_LEN / blen) : 0;
+    int64_t rlen = n <= RUN_SPLIT ? n : chan ? per * blen : RUN_LEN;
+    int64_t nrun = (n + rlen - 1) / rlen;
+    if (nrun < 1) nrun = 1;
+    int nt = nrun > 1 ? ld_nthreads : 1;
     int hstep = n > LD_HIST_FULL ? LD_HIST_STEP : 1;
     if (nt > 16) nt = 16;
-    err_part parts[16];
-    memset(parts, 0, sizeof parts);
+    err_part one, *parts = nrun > 1 ? calloc((size_t)nrun, sizeof *parts) : &one;
     uint32_t *hists = nt > 1 ? calloc((size_t)nt * 4 * (LD_ERR_BINS + 2), sizeof(uint32_t)) : NULL;
     float *chm = chan && nt > 1 ? calloc((size_t)nt * e->nch, sizeof(float)) : NULL;
-    if (nt > 1 && (!hists || (chan && !chm))) { nt = 1; }
+    if (!parts || (nt > 1 && (!hists || (chan && !chm)))) {   /* out of memory: one run, serially */
+        if (parts != &one) free(parts);
+        parts = &one;
+        nrun = 1;
+        rlen = n;
+        nt = 1;
+    }
+    memset(&one, 0, sizeof one);
+    int64_t step = chan ? blen : rlen;   /* one err_run call per channel block, or per run */
     if (nt == 1) {
-        for (int64_t b = 0; b < nblk; b++)
-            err_run(&parts[0], e->hist_abs, e->hist_rel, e->hist_abs2, e->hist_rel2, hstep, ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt,
-                    b * blen, (b + 1) * blen, chan ? &e->ch_max[b % e->nch] : NULL);
+        for (int64_t r = 0; r < nrun; r++)
+            for (int64_t i0 = r * rlen, end = LD_MIN(n, (r + 1) * rlen); i0 < end; i0 += step)
+                err_run(&parts[r], e->hist_abs, e->hist_rel, e->hist_abs2, e->hist_rel2, hstep, ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt,
+                        i0, LD_MIN(end, i0 + step), chan ? &e->ch_max[(i0 / blen) % e->nch] : NULL);
     } else {
-        /* split into runs: whole channel blocks when there are channels, else equal chunks */
-        int64_t nrun = chan ? nblk : nt * 4, rlen = chan ? blen : (n + nrun - 1) / nrun;
 #pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t b = 0; b < nrun; b++) {
+        for (int64_t r = 0; r < nrun; r++) {
             int tid = 0;
 #ifdef _OPENMP
             tid = omp_get_thread_num();
 #endif
-            int64_t i0 = b * rlen, i1 = i0 + rlen > n ? n : i0 + rlen;
-            if (i0 >= n) continue;
             uint32_t *hb = hists + (size_t)tid * 4 * (LD_ERR_BINS + 2);
-            err_run(&parts[tid], hb, hb + (LD_ERR_BINS + 2), hb + 2 * (LD_ERR_BINS + 2), hb + 3 * (LD_ERR_BINS + 2), hstep,
-                    ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt, i0, i1,
-                    chan ? &chm[(size_t)tid * e->nch + b % e->nch] : NULL);
+            for (int64_t i0 = r * rlen, end = LD_MIN(n, (r + 1) * rlen); i0 < end; i0 += step)
+                err_run(&parts[r], hb, hb + (LD_ERR_BINS + 2), hb + 2 * (LD_ERR_BINS + 2), hb + 3 * (LD_ERR_BINS + 2), hstep,
+                        ulp_emin, ulp_emax, ulp_mant, t, f->max, f->min_normal, atol, rtol, ref, tgt, i0, LD_MIN(end, i0 + step),
+                        chan ? &chm[(size_t)tid * e->nch + (i0 / blen) % e->nch] : NULL);
         }
         for (int k = 0; k < nt; k++) {
             for (int i = 0; i < LD_ERR_BINS + 2; i++) {
@@ -311,7 +325,7 @@ void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, con
     }
     free(hists);
     free(chm);
-    for (int k = 0; k < nt; k++) {
+    for (int64_t k = 0; k < nrun; k++) {
         err_part *p = &parts[k];
         if (p->max_abs > e->max_abs) { e->max_abs = p->max_abs; e->argmax_abs = p->amax_i; }
         if (p->max_rel > e->max_rel) e->max_rel = p->max_rel;
@@ -321,6 +335,7 @@ void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, con
         e->new_nan += p->nn; e->new_inf += p->ni; e->overflow += p->ov; e->underflow += p->un;
         e->subnormal += p->sub; e->elem_fail += p->fail; e->zero_abs += p->zero_abs; e->zero_rel += p->zero_rel;
     }
+    if (parts != &one) free(parts);
     e->count += n;
 }
 

@@ -4,15 +4,15 @@
 ** FlexAttention in ops_attn_linear.c).
 **
 ** Attention works per (batch, query head) on strided views, so 3-D inputs (B, S, H*D) are
-** never transposed: scores = scale * Q_bh K_bh^T (cblas_sgemm), then per row softcap, the
+** never transposed: scores = scale * Q_bh K_bh^T (ld_nn_sgemm), then per row softcap, the
 ** additive bias (attn_mask, causal frontier, nonpad_kv_seqlen padding), softmax (a fully
-** masked row gives zeros), and Y_bh = P V_bh (cblas_sgemm). Grouped-query attention maps
+** masked row gives zeros), and Y_bh = P V_bh (ld_nn_sgemm). Grouped-query attention maps
 ** query head h to kv head h / (Hq / Hkv). past_key/past_value are concatenated into the
 ** present_* outputs (or a scratch buffer when those are not requested).
 */
+#include "ops_nn.h"
 #include "ops_norm.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,8 +248,7 @@ static void attn_head(const attn_ctx *c, int64_t b, int64_t h, float *s, bool pa
     const float *v = c->v.p + b * c->v.bs + hk * c->v.hs;
     float *y = c->y.p + b * c->y.bs + h * c->y.hs;
     if (A->D > 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)A->Sq, (int)A->T, (int)A->D, A->scale,
-                    q, (int)c->q.ld, kk, (int)c->k.ld, 0.0f, s, (int)A->T);
+        ld_nn_sgemm(false, true, A->Sq, A->T, A->D, A->scale, q, c->q.ld, kk, c->k.ld, 0.0f, s, A->T);
     else
         memset(s, 0, sizeof(float) * A->Sq * A->T);
     float *qk = c->qk ? c->qk + (b * A->Hq + h) * A->Sq * A->T : NULL;
@@ -257,8 +256,7 @@ static void attn_head(const attn_ctx *c, int64_t b, int64_t h, float *s, bool pa
     for (int64_t i = 0; i < A->Sq; i++)
         attn_row(A, s + i * A->T, b, h, i, qk ? qk + i * A->T : NULL);
     if (A->Dv > 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)A->Sq, (int)A->Dv, (int)A->T, 1.0f,
-                    s, (int)A->T, v, (int)c->v.ld, 0.0f, y, (int)c->y.ld);
+        ld_nn_sgemm(false, false, A->Sq, A->Dv, A->T, 1.0f, s, A->T, v, c->v.ld, 0.0f, y, c->y.ld);
 }
 
 /* Small heads: spread heads over threads (each sgemm single-threaded); large heads: one at a

@@ -11,10 +11,10 @@
 ** optional score_mod / mask_mod subgraphs, softmax, the optional prob_mod subgraph, then
 ** Y = P V. Subgraphs run on the whole (B, Hq, L, S) tensor through the executor.
 */
+#include "ops_nn.h"
 #include "ops_norm.h"
 #include "ld_exec.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,9 +246,7 @@ ld_status ld_attn_flex_compute(ld_kctx *k) {
     if (F.E > 0 && ls > 0)
         for (int64_t bh = 0; bh < F.B * F.Hq; bh++) {
             int64_t b = bh / F.Hq, hk = (bh % F.Hq) / G;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)F.L, (int)F.S, (int)F.E, F.scale,
-                        q + bh * F.L * F.E, (int)F.E, kk + (b * F.Hkv + hk) * F.S * F.E, (int)F.E, 0.0f,
-                        s + bh * ls, (int)F.S);
+            ld_nn_sgemm(false, true, F.L, F.S, F.E, F.scale, q + bh * F.L * F.E, F.E, kk + (b * F.Hkv + hk) * F.S * F.E, F.E, 0.0f, s + bh * ls, F.S);
         }
     ld_status st = flex_mod(k, "score_mod", &sc);
     if (st == LD_OK) st = flex_mod(k, "mask_mod", &sc);
@@ -259,9 +257,7 @@ ld_status ld_attn_flex_compute(ld_kctx *k) {
     if (st == LD_OK && F.S > 0 && F.Ev > 0)
         for (int64_t bh = 0; bh < F.B * F.Hq; bh++) {
             int64_t b = bh / F.Hq, hk = (bh % F.Hq) / G;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)F.L, (int)F.Ev, (int)F.S, 1.0f,
-                        s + bh * ls, (int)F.S, v + (b * F.Hkv + hk) * F.S * F.Ev, (int)F.Ev, 0.0f,
-                        y + bh * F.L * F.Ev, (int)F.Ev);
+            ld_nn_sgemm(false, false, F.L, F.Ev, F.S, 1.0f, s + bh * ls, F.S, v + (b * F.Hkv + hk) * F.S * F.Ev, F.Ev, 0.0f, y + bh * F.L * F.Ev, F.Ev);
         }
     ld_tensor_clear(&sc);
     return st;

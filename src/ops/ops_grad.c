@@ -9,9 +9,9 @@
 ** Backward rules: Add Sub Mul Div (with broadcasting summed back), Neg Identity Relu Sigmoid
 ** Tanh Exp Log Sqrt, Reshape/Flatten/Squeeze/Unsqueeze, and 2-D MatMul.
 */
+#include "ops_nn.h"
 #include "ld_exec.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,8 +187,7 @@ static ld_status back_matmul(grad_run *r, const ld_node *n, const ld_tensor *gy)
         if (!da) return ld_error(LD_ERR_NOMEM, "out of memory");
         if (a->numel) memset(da, 0, sizeof(float) * (size_t)a->numel);
         if (m && kk && nn)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, kk, nn, 1.0f, LD_F32P(gy), nn,
-                        LD_F32P(b), nn, 0.0f, da, kk);
+            ld_nn_sgemm(false, true, m, kk, nn, 1.0f, LD_F32P(gy), nn, LD_F32P(b), nn, 0.0f, da, kk);
         st = grad_accum(r, n->in[0], da, a->ndim, a->dims);
         free(da);
     }
@@ -197,8 +196,7 @@ static ld_status back_matmul(grad_run *r, const ld_node *n, const ld_tensor *gy)
         if (!db) return ld_error(LD_ERR_NOMEM, "out of memory");
         if (b->numel) memset(db, 0, sizeof(float) * (size_t)b->numel);
         if (m && kk && nn)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kk, nn, m, 1.0f, LD_F32P(a), kk,
-                        LD_F32P(gy), nn, 0.0f, db, nn);
+            ld_nn_sgemm(true, false, kk, nn, m, 1.0f, LD_F32P(a), kk, LD_F32P(gy), nn, 0.0f, db, nn);
         st = grad_accum(r, n->in[1], db, b->ndim, b->dims);
         free(db);
     }

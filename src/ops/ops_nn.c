@@ -4,15 +4,14 @@
 ** OpenMP threads, batched sgemm) and the op table. Convolutions are in ops_nn_conv.c, Einsum
 ** in ops_nn_einsum.c, DeformConv in ops_nn_deform.c.
 **
-** Threading: OpenBLAS's own threads are used only for matrix-vector products; every larger
-** product is split by us over the OpenMP threads (ld_nn_sgemm: along the larger of m and n, or
-** by batch / image), each part a single-threaded sgemm. That beats OpenBLAS's threading on
-** the skinny products of CNNs (e.g. 512 x 49 x 4608) and keeps one thread pool busy instead of
-** two pools competing for the cores.
+** Threading: every product is split by us over the OpenMP threads (ld_nn_sgemm: along the
+** larger of m and n, or by batch / image), each part a single-threaded ld_gemm. Each element of
+** C is computed the same way whatever the split (see ops_gemm.c), so the numbers do not depend
+** on --threads.
 */
+#include "ops_gemm.h"
 #include "ops_nn.h"
 
-#include <cblas.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +45,6 @@ __attribute__((destructor)) static void scratch_free_all(void) {
         }
 }
 
-void ld_nn_blas_threads(int n) {
-    /* An OpenMP build of OpenBLAS runs single-threaded inside our parallel regions by itself,
-     * and its set_num_threads would also change OpenMP's team size: leave it alone. */
-    if (openblas_get_parallel() != 2) openblas_set_num_threads(n);
-}
-
 bool ld_nn_split_units(int64_t units) {
     int t = ld_nthreads;
     return t > 1 && units >= t && (units % t == 0 || units >= 4 * t);
@@ -68,7 +61,6 @@ static int split_parts(int64_t len, int64_t align) {
 
 void ld_nn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                  int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-    CBLAS_TRANSPOSE tra = ta ? CblasTrans : CblasNoTrans, trb = tb ? CblasTrans : CblasNoTrans;
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {   /* empty inner dimension: C = beta*C */
         for (int64_t i = 0; i < m; i++)
@@ -78,30 +70,26 @@ void ld_nn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
     bool split_m = m >= n;
     int parts = split_parts(split_m ? m : n, split_m ? 8 : 16);
     if (ld_nthreads < 2 || omp_in_parallel() || (double)m * n * k < SPLIT_MIN_MNK || parts < 2 ||
-        m == 1 || n == 1) {
-        cblas_sgemm(CblasRowMajor, tra, trb, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
-                    (int)ldb, beta, c, (int)ldc);
+        (m == 1 && n < 256) || (n == 1 && m < 256)) {
+        ld_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     /* Our own split beats OpenBLAS's threading on skinny products (e.g. 512 x 49 x 4608):
      * each thread packs only its share of the larger operand. */
     int64_t len = split_m ? m : n, align = split_m ? 8 : 16;
     int64_t blocks = (len + align - 1) / align;
-    ld_nn_blas_threads(1);
     #pragma omp parallel for schedule(static) num_threads(parts)
     for (int p = 0; p < parts; p++) {
         int64_t s0 = LD_MIN(len, blocks * p / parts * align);
         int64_t s1 = LD_MIN(len, blocks * (p + 1) / parts * align);
         if (s1 <= s0) continue;
         if (split_m)
-            cblas_sgemm(CblasRowMajor, tra, trb, (int)(s1 - s0), (int)n, (int)k, alpha,
-                        a + (ta ? s0 : s0 * lda), (int)lda, b, (int)ldb, beta, c + s0 * ldc,
-                        (int)ldc);
+            ld_gemm(ta, tb, s1 - s0, n, k, alpha, a + (ta ? s0 : s0 * lda), lda, b, ldb, beta,
+                    c + s0 * ldc, ldc);
         else
-            cblas_sgemm(CblasRowMajor, tra, trb, (int)m, (int)(s1 - s0), (int)k, alpha, a,
-                        (int)lda, b + (tb ? s0 * ldb : s0), (int)ldb, beta, c + s0, (int)ldc);
+            ld_gemm(ta, tb, m, s1 - s0, k, alpha, a, lda, b + (tb ? s0 * ldb : s0), ldb, beta,
+                    c + s0, ldc);
     }
-    ld_nn_blas_threads(ld_nthreads);
 }
 
 void ld_nn_sgemm_batch(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
@@ -114,27 +102,14 @@ void ld_nn_sgemm_batch(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float 
             ld_nn_sgemm(ta, tb, m, n, k, alpha, a, 1, b, 1, beta, c + i * sc, n);
         return;
     }
-    if (nb == 1 && (m == 1 || n == 1)) {   /* matrix-vector: sgemv streams the matrix once */
-        if (m == 1)   /* c (n) = op(B)^T a */
-            cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, (int)(tb ? n : k),
-                        (int)(tb ? k : n), alpha, b, (int)ldb, a, 1, beta, c, 1);
-        else          /* c (m) = op(A) b */
-            cblas_sgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, (int)(ta ? k : m),
-                        (int)(ta ? m : k), alpha, a, (int)lda, b, 1, beta, c, 1);
-        return;
-    }
     if (!ld_nn_split_units(nb)) {   /* one by one, each product split over the threads */
         for (int64_t i = 0; i < nb; i++)
             ld_nn_sgemm(ta, tb, m, n, k, alpha, a + i * sa, lda, b + i * sb, ldb, beta, c + i * sc, n);
         return;
     }
-    ld_nn_blas_threads(1);   /* batches over our threads, each sgemm single-threaded */
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static)   /* batches over our threads */
     for (int64_t i = 0; i < nb; i++)
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (int)m, (int)n, (int)k, alpha, a + i * sa, (int)lda, b + i * sb, (int)ldb,
-                    beta, c + i * sc, (int)n);
-    ld_nn_blas_threads(ld_nthreads);
+        ld_gemm(ta, tb, m, n, k, alpha, a + i * sa, lda, b + i * sb, ldb, beta, c + i * sc, n);
 }
 
 /* BLAS takes int sizes. */

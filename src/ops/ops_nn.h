@@ -35,15 +35,14 @@ ld_status ld_nn_conv_forward_dims(const ld_node *node, ld_nn_conv *cv);
 #define LD_NN_SCRATCH_SLOTS 4
 float *ld_nn_scratch(int slot, size_t n);
 
-/* Set OpenBLAS's thread count (1 inside our own parallel loops, ld_nthreads otherwise). */
-void ld_nn_blas_threads(int n);
 /* Whether `units` independent pieces of work split evenly enough over ld_nthreads threads to
  * run them in parallel (each with a single-threaded sgemm) rather than one after the other. */
 bool ld_nn_split_units(int64_t units);
 
 /* Row-major C = alpha*op(A)*op(B) + beta*C. Outside a parallel region a large product is
  * split over the OpenMP threads along its larger dimension, each part a single-threaded
- * sgemm; inside one (or for small products) it is one cblas_sgemm call. */
+ * ld_gemm; inside one (or for small products) it is one ld_gemm call. The numbers do not
+ * depend on the split (ops_gemm.h). */
 void ld_nn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                  int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 

@@ -6,9 +6,10 @@
 **     group) unit; the bias rides along as an extra GEMM column when that is cheaper;
 **   - depthwise Conv (one input channel per group): a direct loop, parallel over planes;
 **   - ConvTranspose: sgemm W^T * X into a column buffer, then col2im.
-** Threading: with a single unit (batch 1) OpenBLAS threads each sgemm and OpenMP the
-** im2col/col2im; with many units (batches, groups) the units are spread over OpenMP threads,
-** each running a single-threaded sgemm (ld_nn_blas_threads) on its own scratch.
+** Threading: with a single unit (batch 1) ld_nn_sgemm splits each product over the threads
+** and OpenMP the im2col/col2im; with many units (batches, groups) the units are spread over
+** OpenMP threads, each running a single-threaded ld_gemm on its own scratch. Either way the
+** numbers are the same (ops_gemm.c).
 ** Also the geometry helpers (attributes, auto_pad) shared with DeformConv.
 */
 #include "ops_nn.h"
@@ -353,7 +354,6 @@ static ld_status run_units(int64_t units, size_t scratch, unit_fn fn, const void
         return LD_OK;
     }
     int nomem = 0;
-    ld_nn_blas_threads(1);
     #pragma omp parallel
     {
         float *buf = scratch ? ld_nn_scratch(0, scratch) : NULL;
@@ -365,7 +365,6 @@ static ld_status run_units(int64_t units, size_t scratch, unit_fn fn, const void
         for (int64_t u = 0; u < units; u++)
             if (!scratch || buf) fn(job, u, false, buf);
     }
-    ld_nn_blas_threads(ld_nthreads);
     return nomem ? ld_error(LD_ERR_NOMEM, "out of memory for a %zu-float buffer", scratch) : LD_OK;
 }
 

@@ -3,15 +3,15 @@
 ** sequence_lens, initial states, custom activations, clip, layout 0/1, GRU's
 ** linear_before_reset, LSTM peepholes and input_forget, every optional output).
 **
-** Per direction, the input projection of every time step is one cblas_sgemm
+** Per direction, the input projection of every time step is one ld_nn_sgemm
 ** (S*B, I) x W^T -> (S*B, G*H) with both biases folded in; each step then multiplies the
 ** previous hidden state by R^T (another sgemm over the batch) and applies the gate math
 ** element-wise. With sequence_lens, batch b runs only its first len[b] steps (the reverse
 ** direction starts at len[b]-1); its Y rows past len[b] stay zero and Y_h keeps its last state.
 */
+#include "ops_nn.h"
 #include "ld_op.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,8 +215,7 @@ static void rnn_project(rnn_dir *rd) {
     const rnn_cfg *c = rd->c;
     int64_t rows = c->S * c->B, GH = c->G * c->H;
     if (rows && GH)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)GH, (int)c->In, 1.0f,
-                    rd->x, (int)c->In, rd->w, (int)c->In, 0.0f, rd->xp, (int)GH);
+        ld_nn_sgemm(false, true, rows, GH, c->In, 1.0f, rd->x, c->In, rd->w, c->In, 0.0f, rd->xp, GH);
     if (!rd->wb) return;
     int64_t nrb = c->cell == CELL_GRU && c->lbr ? 2 * c->H : GH;
     for (int64_t i = 0; i < rows; i++) {
@@ -230,8 +229,7 @@ static void rnn_project(rnn_dir *rd) {
 static void rnn_recur(rnn_dir *rd, const float *h, int64_t r0, int64_t n, float *out, int64_t ldo) {
     const rnn_cfg *c = rd->c;
     if (c->B && n && c->H)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)c->B, (int)n, (int)c->H, 1.0f,
-                    h, (int)c->H, rd->r + r0 * c->H, (int)c->H, 0.0f, out, (int)ldo);
+        ld_nn_sgemm(false, true, c->B, n, c->H, 1.0f, h, c->H, rd->r + r0 * c->H, c->H, 0.0f, out, ldo);
     else if (c->B && n)
         for (int64_t b = 0; b < c->B; b++) memset(out + b * ldo, 0, sizeof(float) * n);
 }
