@@ -39,7 +39,7 @@ typedef struct ld_autopin_opts {
     bool prune;              /* try to unpin each chosen node again (default true) */
     int max_tries;           /* 0 = unlimited */
     double time_limit;       /* seconds, 0 = unlimited */
-    bool progress;           /* one line per try on stderr */
+    ld_progress progress;    /* events: one per try */
 } ld_autopin_opts;
 
 typedef struct ld_autopin_result {

@@ -63,6 +63,23 @@ char *ld_strndup(const char *s, size_t n);
 
 double ld_now_sec(void);   /* monotonic clock */
 
+/* Progress of long work (a comparison, autopin's tries), reported to whoever runs it: the text
+** front end prints it on stderr (ld_progress_stderr), the TUI shows it in its status line.
+** A step (total > 0: done of total) replaces the previous step; an event (total < 0) is a line
+** worth keeping, such as one autopin try; msg NULL ends the steps (clear the line). A NULL
+** fn reports nothing. */
+typedef struct ld_progress {
+    void (*fn)(void *user, const char *msg, int64_t done, int64_t total);
+    void *user;
+} ld_progress;
+void ld_progress_step(const ld_progress *p, int64_t done, int64_t total, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void ld_progress_event(const ld_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ld_progress_end(const ld_progress *p);
+/* Text front end: steps as one rewritten line ("\r...\033[K"), events as lines, both on
+** stderr; user is unused. */
+void ld_progress_stderr(void *user, const char *msg, int64_t done, int64_t total);
+
 /* s ends with suf (exactly / ignoring ASCII case): file-type checks by extension. */
 bool ld_str_ends_with(const char *s, const char *suf);
 bool ld_str_ends_with_ci(const char *s, const char *suf);

@@ -63,7 +63,7 @@ typedef struct ld_compare_opts {
     ld_tol tol;
     bool isolated;                /* compute isolated comparisons (default true) */
     bool keep_ref, keep_tgt;      /* keep every value (autopin's incremental re-runs) */
-    int progress;                 /* print progress on stderr */
+    ld_progress progress;         /* steps: sample and node */
 } ld_compare_opts;
 
 typedef struct ld_compare {

@@ -110,7 +110,7 @@ int cmd_autopin(int argc, char **argv) {
         st = ld_usage_error("autopin", "--inspect, --rows and --no-isolated are compare options (autopin needs the isolated comparison)");
     if (st != LD_OK) return ld_report_error(st, NULL);
     if (!x.nfmts) x.fmts[x.nfmts++] = LD_FMT_LIST;
-    x.o.progress = !a.quiet;
+    if (!a.quiet) x.o.progress.fn = ld_progress_stderr;
     ld_session s;
     ld_autopin_result r;
     memset(&r, 0, sizeof r);

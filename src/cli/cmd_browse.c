@@ -64,6 +64,7 @@ static bool looks_like_report(const char *path) {
 
 typedef struct live {
     compare_args *args;
+    tui_app *app;               /* the screen showing the jobs' progress */
     ld_session s;
     bool open;
     ld_incremental *inc;        /* the comparison, kept for incremental re-runs */
@@ -80,14 +81,15 @@ typedef struct live {
 static ld_status job_compare(void *arg) {
     live *L = arg;
     ld_session *s = &L->s;
-    s->opts.progress = 1;
+    s->opts.progress = tui_progress(L->app);
     if (L->inc) return ld_incr_rerun(L->inc, NULL);
     return ld_incr_open(&L->inc, s->model, &s->opts, s->samples, s->nsamples, s->labels, s->nlabels);
 }
 
 static ld_status job_open(void *arg) {
     live *L = arg;
-    fprintf(stderr, "\rloading %s", L->args->model);   /* progress: \r lines are not kept */
+    ld_progress p = tui_progress(L->app);
+    ld_progress_event(&p, "loading %s", L->args->model);
     ld_workload w;
     ld_compare_args_workload(L->args, &w);
     ld_status st = ld_session_open(&L->s, &w);
@@ -155,7 +157,7 @@ static ld_status job_autopin(void *arg) {
     ld_autopin_opts *o = &L->ao;
     memset(o, 0, sizeof *o);
     o->prune = true;
-    o->progress = true;
+    o->progress = tui_progress(L->app);
     const ld_graph *g = L->s.model->graph;
     const ld_value *o0 = g->noutputs ? &g->values[g->outputs[0]] : NULL;
     bool cls = o0 && o0->has_decl && o0->decl_ndim == 2;
@@ -264,6 +266,7 @@ static ld_status run_live(tui_app *a, compare_args *args, const browse_extra *x)
     live L;
     memset(&L, 0, sizeof L);
     L.args = args;
+    L.app = a;
     L.pins_path = x->write_pins;
     a->live = &L;
     a->ops = &live_ops;

@@ -309,7 +309,7 @@ int cmd_compare(int argc, char **argv) {
     if (st == LD_OK) {
         if (a.against || a.against_outputs) st = run_against(&s, &c, a.quiet);
         else {
-            s.opts.progress = isatty(2) && !a.quiet;
+            if (isatty(2) && !a.quiet) s.opts.progress.fn = ld_progress_stderr;
             st = ld_session_compare(&s, &c);
         }
     }

@@ -167,8 +167,7 @@ static ld_status try_pins(search *S, const bool *want, ld_goal_eval *e) {
         S->best_npinned = np;
         S->r->met = e->met;
     }
-    if (S->o->progress)
-        fprintf(stderr, "autopin: try %d: %d pin%s, from node %d: sqnr %.2f dB, top1 %.2f%%%s\n", S->tries, np,
+    ld_progress_event(&S->o->progress, "autopin: try %d: %d pin%s, from node %d: sqnr %.2f dB, top1 %.2f%%%s", S->tries, np,
                 np == 1 ? "" : "s", from, e->sqnr, e->top1, e->met ? "  goal met" : "");
     return LD_OK;
 }
@@ -356,8 +355,8 @@ ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_res
             if (phys > 0 && need > 0.6 * phys)
                 st = ld_error(LD_ERR_USAGE, "autopin keeps every tensor of every sample: about %.1f GB for these %d feeds, "
                               "more than this machine's memory allows; use fewer samples (--max-samples)", need / 1e9, s->nsamples);
-            else if (need > 2e9 && o->progress)
-                fprintf(stderr, "autopin: keeping about %.1f GB of tensors for incremental re-runs\n", need / 1e9);
+            else if (need > 2e9)
+                ld_progress_event(&o->progress, "autopin: keeping about %.1f GB of tensors for incremental re-runs", need / 1e9);
         }
     }
     if (st == LD_OK) st = ld_compare_finish(&S.c, s->labels, s->nlabels);
@@ -382,8 +381,7 @@ ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_res
         int w = 0;
         for (int j = 0; j < nc; j++) if (!s->pinned[cs[j].node]) cs[w++] = cs[j];
         r->candidates = nc = w;
-        if (o->progress)
-            fprintf(stderr, "autopin: %d candidate nodes; without new pins: sqnr %.2f dB, top1 %.2f%%%s\n", nc,
+        ld_progress_event(&o->progress, "autopin: %d candidate nodes; without new pins: sqnr %.2f dB, top1 %.2f%%%s", nc,
                     r->before.sqnr, r->before.top1, r->before.met ? " (goal already met)" : "");
         if (!r->before.met && nc > 0) {
             /* the user's pins stay: strategies work on top of them */

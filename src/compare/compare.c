@@ -455,10 +455,11 @@ static ld_status state_run(cmp_state *s) {
         if (g->nodes[i].folded) continue;
         st = run_node(s, i);
         if (st != LD_OK) node_error(st, &g->nodes[i]);
-        if (c->opts.progress && i % 50 == 0)
-            fprintf(stderr, "\rlayerdiff: sample %lld: node %d/%d", (long long)c->samples + 1, i, g->nnodes);
+        if (i % 50 == 0)
+            ld_progress_step(&c->opts.progress, i, g->nnodes, "layerdiff: sample %lld: node %d/%d",
+                             (long long)c->samples + 1, i, g->nnodes);
     }
-    if (c->opts.progress) fprintf(stderr, "\r\033[K");
+    ld_progress_end(&c->opts.progress);
     if (st == LD_OK && g->noutputs) {
         st = append_rows(&c->ref_out0, s->rx.vals[g->outputs[0]]);
         if (st == LD_OK) st = append_rows(&c->tgt_out0, s->tx.vals[g->outputs[0]]);
@@ -769,13 +770,14 @@ ld_status ld_incr_rerun(ld_incremental *inc, int *from_out) {
             st = run_node(s, i);
             if (st != LD_OK) node_error(st, &g->nodes[i]);
         }
-        if (c->opts.progress) fprintf(stderr, "\rre-running from node %d: sample %d/%d", from, k + 1, inc->nruns);
+        ld_progress_step(&c->opts.progress, k + 1, inc->nruns, "re-running from node %d: sample %d/%d", from, k + 1,
+                         inc->nruns);
         if (st == LD_OK && g->noutputs) {
             st = append_rows(&c->ref_out0, s->rx.vals[g->outputs[0]]);
             if (st == LD_OK) st = append_rows(&c->tgt_out0, s->tx.vals[g->outputs[0]]);
         }
     }
-    if (c->opts.progress) fprintf(stderr, "\r\033[K");
+    ld_progress_end(&c->opts.progress);
     c->seconds += ld_now_sec() - t0;
     if (st != LD_OK) return st;
     memcpy(inc->last, pins ? pins : inc->last, sizeof(bool) * g->nnodes);

@@ -81,6 +81,42 @@ double ld_now_sec(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static void progress_v(const ld_progress *p, int64_t done, int64_t total, const char *fmt, va_list ap) {
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    p->fn(p->user, msg, done, total);
+}
+
+void ld_progress_step(const ld_progress *p, int64_t done, int64_t total, const char *fmt, ...) {
+    if (!p || !p->fn) return;
+    assert(total > 0 && done >= 0);
+    va_list ap;
+    va_start(ap, fmt);
+    progress_v(p, done, total, fmt, ap);
+    va_end(ap);
+}
+
+void ld_progress_event(const ld_progress *p, const char *fmt, ...) {
+    if (!p || !p->fn) return;
+    va_list ap;
+    va_start(ap, fmt);
+    progress_v(p, 0, -1, fmt, ap);
+    va_end(ap);
+}
+
+void ld_progress_end(const ld_progress *p) {
+    if (p && p->fn) p->fn(p->user, NULL, 0, 0);
+}
+
+void ld_progress_stderr(void *user, const char *msg, int64_t done, int64_t total) {
+    (void)user;
+    (void)done;
+    if (!msg) fputs("\r\033[K", stderr);
+    else if (total < 0) fprintf(stderr, "%s\n", msg);
+    else fprintf(stderr, "\r%s\033[K", msg);
+    fflush(stderr);
+}
+
 ld_status ld_err_prefix_path(ld_status st, const char *path) {
     size_t n = strlen(path);
     if (!strncmp(err_buf, path, n) && err_buf[n] == ':') return st;

@@ -4,9 +4,9 @@
 ** The terminal is restored on every way out: tui_stop() on the normal path, an atexit
 ** handler, and handlers for SIGINT/SIGTERM/SIGHUP/SIGQUIT and crashes that call endwin(),
 ** put stderr back and re-raise the signal with its default action. While the screen is ours,
-** stderr goes to an unlinked temporary file (library warnings would scribble over the screen;
-** background jobs report progress there); what was written is printed after the screen is
-** given back, without the progress lines.
+** stderr goes to an unlinked temporary file (library warnings would scribble over the screen);
+** what was written is printed after the screen is given back. Background jobs report progress
+** through tui_progress() (tui_widget.c), not stderr.
 */
 #include "tui.h"
 
@@ -24,7 +24,6 @@
 static volatile sig_atomic_t active;     /* the screen is ours */
 static int saved_stderr = -1;            /* the real stderr while it is captured */
 static int capture_fd = -1;
-static off_t capture_seen;               /* bytes of the capture already shown as progress */
 static SCREEN *screen;
 static bool atexit_done;
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL};
@@ -67,11 +66,10 @@ static void capture_start(void) {
         return;
     }
     capture_fd = fd;
-    capture_seen = 0;
 }
 
 /* Print what was captured, as a terminal would have shown it (the text after the last \r of
- * each line), leaving out progress lines. */
+ * each line). */
 static void capture_flush(void) {
     if (capture_fd < 0) return;
     off_t end = lseek(capture_fd, 0, SEEK_END);
@@ -86,38 +84,13 @@ static void capture_flush(void) {
             if (cr) line = cr + 1;
             char *esc = strstr(line, "\033[K");
             if (esc) *esc = 0;
-            if (!*line || !strncmp(line, "autopin: ", 9) || !strncmp(line, "layerdiff: sample ", 18)) continue;
+            if (!*line) continue;
             fprintf(stderr, "%s\n", line);
         }
     }
     free(buf);
     close(capture_fd);
     capture_fd = -1;
-}
-
-bool tui_capture_last(char *buf, size_t n) {
-    if (capture_fd < 0 || n < 2) return false;
-    fflush(stderr);
-    off_t end = lseek(capture_fd, 0, SEEK_END);
-    if (end <= capture_seen) return false;
-    char tail[1024];
-    off_t from = end - (off_t)sizeof tail + 1 > capture_seen ? end - (off_t)sizeof tail + 1 : capture_seen;
-    ssize_t got = pread(capture_fd, tail, (size_t)(end - from), from);
-    capture_seen = end;
-    if (got <= 0) return false;
-    tail[got] = 0;
-    /* the last non-empty line, after its last \r, without escape sequences */
-    char *p = tail + got;
-    while (p > tail && (p[-1] == '\n' || p[-1] == '\r')) *--p = 0;
-    char *start = p;
-    while (start > tail && start[-1] != '\n' && start[-1] != '\r') start--;
-    size_t w = 0;
-    for (char *s = start; *s && w + 1 < n; s++) {
-        if (*s == '\033') { while (*s && !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z'))) s++; if (!*s) break; continue; }
-        if ((unsigned char)*s >= ' ') buf[w++] = *s;
-    }
-    buf[w] = 0;
-    return w > 0;
 }
 
 static void colors_init(tui_app *a, bool mono) {

@@ -101,11 +101,11 @@ bool tui_prompt(tui_app *a, const char *label, char *buf, size_t n,
                 void (*on_change)(tui_app *a, const char *text));
 /* A pop-up list; returns the chosen index or -1. */
 int tui_menu(tui_app *a, const char *title, const char *const *items, int n, int sel);
-/* Run fn(arg) on a worker thread, showing `label` and the last line it writes to stderr as
- * progress until it returns. The worker's error message is carried back. */
+/* Run fn(arg) on a worker thread, showing `label` and the progress the worker reports through
+ * tui_progress() until it returns. The worker's error message is carried back. */
 ld_status tui_job(tui_app *a, const char *label, ld_status (*fn)(void *arg), void *arg);
-/* Progress text captured from stderr since the last call (last line), for tui_job. */
-bool tui_capture_last(char *buf, size_t n);
+/* The progress sink of tui_job's worker (give it to ld_compare_opts / ld_autopin_opts). */
+ld_progress tui_progress(tui_app *a);
 
 /* ---- tui_main.c: the list ---- */
 /* Rebuild the visible rows (filter, sort) keeping the cursor on the same node if possible. */

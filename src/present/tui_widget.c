@@ -229,17 +229,24 @@ static void *job_main(void *p) {
     return NULL;
 }
 
-/* "node 50/120" -> a fraction for the bar */
-static double progress_fraction(const char *s) {
-    double best = -1;
-    for (const char *p = s; *p; p++) {
-        long x, y;
-        int used = 0;
-        if (*p >= '0' && *p <= '9' && (p == s || p[-1] < '0' || p[-1] > '9') &&
-            sscanf(p, "%ld/%ld%n", &x, &y, &used) == 2 && used > 0 && y > 0 && x >= 0 && x <= y)
-            best = (double)x / (double)y;
-    }
-    return best;
+/* The running job's progress (one job at a time): written by the worker through
+ * tui_progress(), read by the screen thread. */
+static struct {
+    pthread_mutex_t mu;
+    char msg[512];
+    double frac;    /* done/total of the last step, or -1 */
+} prog = {PTHREAD_MUTEX_INITIALIZER, "", -1};
+
+static void progress_fn(void *user, const char *msg, int64_t done, int64_t total) {
+    (void)user;
+    pthread_mutex_lock(&prog.mu);
+    snprintf(prog.msg, sizeof prog.msg, "%s", msg ? msg : "");
+    prog.frac = msg && total > 0 ? (double)done / (double)total : -1;
+    pthread_mutex_unlock(&prog.mu);
+}
+
+ld_progress tui_progress(tui_app *a) {
+    return (ld_progress){progress_fn, a};
 }
 
 ld_status tui_job(tui_app *a, const char *label, ld_status (*fn)(void *arg), void *arg) {
@@ -248,9 +255,7 @@ ld_status tui_job(tui_app *a, const char *label, ld_status (*fn)(void *arg), voi
     j->fn = fn;
     j->arg = arg;
     pthread_t th;
-    char prog[512] = "";
-    tui_capture_last(prog, sizeof prog);   /* forget older output */
-    prog[0] = 0;
+    progress_fn(NULL, NULL, 0, 0);   /* forget the last job's progress */
     if (pthread_create(&th, NULL, job_main, j) != 0) {
         ld_status st = fn(arg);   /* no thread: run here without progress */
         free(j);
@@ -261,21 +266,24 @@ ld_status tui_job(tui_app *a, const char *label, ld_status (*fn)(void *arg), voi
     int tick = 0;
     timeout(100);
     while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) {
-        tui_capture_last(prog, sizeof prog);
+        char shown[512];
+        pthread_mutex_lock(&prog.mu);
+        snprintf(shown, sizeof shown, "%s", prog.msg);
+        double f = prog.frac;
+        pthread_mutex_unlock(&prog.mu);
         tui_redraw(a);
         char line[1024];
         int y = a->height - 1;
-        double f = progress_fraction(prog);
         char bar[64] = "";
         if (f >= 0) {
             int filled = (int)(f * 20 + 0.5);
             snprintf(bar, sizeof bar, "[%.*s%.*s] ", filled, "####################", 20 - filled, "....................");
         }
         /* "layerdiff: sample 1: node 50/313", "autopin: try 5: ..." without the program's prefix */
-        const char *shown = prog;
-        if (!strncmp(shown, "layerdiff: ", 11)) shown += 11;
-        else if (!strncmp(shown, "autopin: ", 9)) shown += 9;
-        snprintf(line, sizeof line, " %c %s (%.0f s) %s%s", spin[tick++ % 4], label, ld_now_sec() - t0, bar, shown);
+        const char *txt = shown;
+        if (!strncmp(txt, "layerdiff: ", 11)) txt += 11;
+        else if (!strncmp(txt, "autopin: ", 9)) txt += 9;
+        snprintf(line, sizeof line, " %c %s (%.0f s) %s%s", spin[tick++ % 4], label, ld_now_sec() - t0, bar, txt);
         attrset(tui_attr(a, TUI_R_TITLE));
         tui_put(a, y, 0, a->width, line, true);
         attrset(A_NORMAL);
@@ -284,7 +292,6 @@ ld_status tui_job(tui_app *a, const char *label, ld_status (*fn)(void *arg), voi
     }
     timeout(-1);
     pthread_join(th, NULL);
-    fputs("\r\033[K", stderr);   /* ends the job's progress line in the capture */
     flushinp();
     ld_status st = j->st;
     if (st != LD_OK) ld_error(st, "%s", j->msg);
