@@ -139,7 +139,7 @@ int cmd_autopin(int argc, char **argv) {
             if (r.pinned[i]) printf("    #%d %s (%s)\n", i, g->nodes[i].name, g->nodes[i].op_type);
         for (int k = 0; st == LD_OK && k < x.nfmts; k++) {
             char *text = ld_pins_export(x.fmts[k], s.model, &r, &x.o, a.target);
-            if (!text) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+            if (!text) { st = ld_oom(); break; }
             if (x.out) {
                 char path[4096];
                 if (x.nfmts == 1) snprintf(path, sizeof path, "%s", x.out);

@@ -108,7 +108,7 @@ static ld_status adopt_next(tui_app *a, live *L) {
     free(L->pin_names);
     L->npin_names = 0;
     L->pin_names = ld_calloc((size_t)g->nnodes + 1, sizeof(char *));
-    if (!L->pin_names) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!L->pin_names) return ld_oom();
     for (int i = 0; i < g->nnodes; i++)
         if (L->s.pinned[i]) L->pin_names[L->npin_names++] = g->nodes[i].name;
     ld_report_meta m;
@@ -119,7 +119,7 @@ static ld_status adopt_next(tui_app *a, live *L) {
     if (first) {
         a->rep = r;
         a->pins = ld_calloc((size_t)r->nnodes + 1, sizeof(bool));
-        if (!a->pins) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!a->pins) return ld_oom();
         for (int i = 0; i < r->nnodes; i++) a->pins[i] = r->nodes[i].pinned;
         tui_list_start(a);
     } else {
@@ -293,7 +293,7 @@ int cmd_browse(int argc, char **argv) {
     memset(&x, 0, sizeof x);
     x.metric = TUI_M_SQNR;
     bool help = false;
-    if (!args) return ld_report_error(ld_error(LD_ERR_NOMEM, "out of memory"), NULL);
+    if (!args) return ld_report_error(ld_oom(), NULL);
     ld_status st = ld_compare_parse(argc, argv, "browse", args, &help, extra_flags, &x);
     if (help) { fputs(browse_usage, stdout); free(args); return 0; }
     if (st == LD_ERR_USAGE && !args->model) st = ld_usage_error("browse", "missing REPORT.json or MODEL");

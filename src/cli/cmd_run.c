@@ -89,7 +89,7 @@ static ld_status collect(ld_exec *ex, bool mark_all, ld_feed *out) {
                 ld_tensor *t = v >= 0 ? ld_exec_value(ex, v) : NULL;
                 if (!t || t->kind != LD_KIND_TENSOR || g->values[v].is_output) continue;
                 ld_tensor *c = calloc(1, sizeof *c);
-                if (!c) return ld_error(LD_ERR_NOMEM, "out of memory");
+                if (!c) return ld_oom();
                 LD_TRY(ld_tensor_copy(c, t));
                 LD_TRY(ld_feed_add(out, g->values[v].name, c));
             }
@@ -99,7 +99,7 @@ static ld_status collect(ld_exec *ex, bool mark_all, ld_feed *out) {
         ld_tensor *t = ld_exec_value(ex, g->outputs[i]);
         if (!t) return ld_error(LD_ERR_INTERNAL, "output '%s' was not computed", g->values[g->outputs[i]].name);
         ld_tensor *c = calloc(1, sizeof *c);
-        if (!c) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!c) return ld_oom();
         LD_TRY(ld_tensor_copy(c, t));
         LD_TRY(ld_feed_add(out, g->values[g->outputs[i]].name, c));
     }
@@ -190,7 +190,7 @@ static ld_status run_main(run_opts *o) {
     results = calloc(ns + 1, sizeof *results);
     double *sample_sec = calloc(ns + 1, sizeof(double));
     cJSON *js = o->json ? cJSON_CreateObject() : NULL, *jouts = o->json ? cJSON_CreateArray() : NULL;
-    if (st == LD_OK && (!results || !sample_sec)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && (!results || !sample_sec)) st = ld_oom();
     if (st == LD_OK && !o->json)
         printf("model %s: %d nodes, %d sample%s\n", o->model, g->nnodes, ns, ns == 1 ? "" : "s");
     for (int s = 0; st == LD_OK && s < ns; s++) {
@@ -219,7 +219,7 @@ static ld_status run_main(run_opts *o) {
     if (st == LD_OK && o->repeat > 0) {
         times = calloc(o->repeat, sizeof(double));
         node_sec = o->profile ? calloc(g->nnodes + 1, sizeof(double)) : NULL;
-        if (!times || (o->profile && !node_sec)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!times || (o->profile && !node_sec)) st = ld_oom();
         for (int64_t r = 0; st == LD_OK && r < o->warmup + o->repeat; r++) {
             ld_exec ex;
             double t0 = ld_now_sec();

@@ -254,7 +254,7 @@ ld_status ld_report_write(const char *path, const ld_compare *c, const ld_report
     cJSON *r = ld_report_json(c, meta);
     char *txt = cJSON_Print(r);
     cJSON_Delete(r);
-    if (!txt) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!txt) return ld_oom();
     FILE *f = out ? stdout : fopen(path, "w");
     if (!f) { free(txt); return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno)); }
     size_t n = strlen(txt);

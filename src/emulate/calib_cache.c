@@ -105,7 +105,7 @@ ld_status ld_calib_cache_read_ex(const char *path, ld_calib *out, char **header)
             const char *why;
             bool trt = n >= 4 && !memcmp(line, "TRT-", 4);
             if (trt || !parse_entry(line, n, &name, &s, &why)) {
-                if (header && !(*header = ld_strndup(line, n))) st = ld_error(LD_ERR_NOMEM, "out of memory");
+                if (header && !(*header = ld_strndup(line, n))) st = ld_oom();
                 continue;
             }
             st = ld_calib_set(&res, name, ld_calib_scale_to_amax(s));

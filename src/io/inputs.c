@@ -87,13 +87,13 @@ ld_status ld_inputs_prepare(const ld_graph *g, const ld_input_opts *o, ld_feed *
         else if (ld_str_ends_with(o->inputs_file, ".npz")) {
             samples = calloc(1, sizeof *samples);
             ns = 1;
-            st = samples ? ld_npz_read(o->inputs_file, &samples[0]) : ld_error(LD_ERR_NOMEM, "out of memory");
+            st = samples ? ld_npz_read(o->inputs_file, &samples[0]) : ld_oom();
         } else st = ld_error(LD_ERR_USAGE, "%s: --inputs takes a .npz or a Polygraphy inputs .json", o->inputs_file);
         if (st == LD_OK && ns == 0) st = ld_error(LD_ERR_DATA, "%s: holds no samples", o->inputs_file);
     } else {
         samples = calloc(1, sizeof *samples);
         ns = 1;
-        if (!samples) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!samples) st = ld_oom();
     }
     for (int s = 0; st == LD_OK && s < ns; s++)
         for (int k = 0; k < samples[s].n; k++)
@@ -114,7 +114,7 @@ ld_status ld_inputs_prepare(const ld_graph *g, const ld_input_opts *o, ld_feed *
         st = read_one(eq + 1, &tmp);
         for (int s = 0; st == LD_OK && s < ns; s++) {
             ld_tensor *t = calloc(1, sizeof *t);
-            if (!t) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+            if (!t) { st = ld_oom(); break; }
             st = ld_tensor_copy(t, &tmp);
             ld_tensor *old = ld_feed_get(&samples[s], name);
             if (st == LD_OK && old) { ld_tensor_clear(old); *old = *t; free(t); }

@@ -10,11 +10,11 @@
 
 ld_status ld_feed_add(ld_feed *f, const char *name, ld_tensor *t) {
     ld_named *ni = realloc(f->items, sizeof *ni * (f->n + 1));
-    if (!ni) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!ni) return ld_oom();
     f->items = ni;
     f->items[f->n].name = ld_strdup(name);
     f->items[f->n].t = t;
-    if (!f->items[f->n].name) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!f->items[f->n].name) return ld_oom();
     f->n++;
     return LD_OK;
 }
@@ -65,7 +65,7 @@ ld_status ld_npz_read(const char *path, ld_feed *out) {
             break;
         }
         ld_tensor *t = calloc(1, sizeof *t);
-        st = t ? ld_npy_parse(buf, zs.size, t) : ld_error(LD_ERR_NOMEM, "out of memory");
+        st = t ? ld_npy_parse(buf, zs.size, t) : ld_oom();
         free(buf);
         if (st != LD_OK) { free(t); ld_err_prefix(st, "%s: member '%s'", path, zs.name); break; }
         char *name = ld_strndup(zs.name, nl - 4);
@@ -91,7 +91,7 @@ ld_status ld_npz_write(const char *path, const ld_feed *f) {
         if (!src) { free(buf); st = ld_error(LD_ERR_IO, "%s: libzip error", path); break; }
         size_t nl = strlen(f->items[i].name);
         char *mname = malloc(nl + 5);
-        if (!mname) { zip_source_free(src); st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+        if (!mname) { zip_source_free(src); st = ld_oom(); break; }
         memcpy(mname, f->items[i].name, nl);
         memcpy(mname + nl, ".npy", 5);
         if (zip_file_add(z, mname, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) < 0) {
