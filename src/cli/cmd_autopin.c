@@ -4,6 +4,7 @@
 ** Exit 0 when the goals hold, 1 when they do not (the best set found is still written).
 */
 #include "cmd.h"
+#include "ld_outfile.h"
 #include "cmd_compare.h"
 #include "ld_autopin.h"
 
@@ -81,13 +82,7 @@ static bool extra_flags(int argc, char **argv, int *i, void *user, ld_status *st
 }
 
 static ld_status write_text(const char *path, const char *text, bool force) {
-    struct stat st;
-    if (!force && stat(path, &st) == 0) return ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", path);
-    FILE *f = fopen(path, "w");
-    if (!f) return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno));
-    bool ok = fputs(text, f) >= 0;
-    if (fclose(f) != 0 || !ok) return ld_error(LD_ERR_IO, "%s: write failed", path);
-    return LD_OK;
+    return ld_out_write_all(path, force ? LD_OUT_FORCE : 0, text, strlen(text));
 }
 
 static void print_eval(const char *what, const ld_goal_eval *e) {

@@ -258,11 +258,7 @@ static ld_status run_main(run_opts *o) {
     if (st == LD_OK && node_sec) print_profile(g, node_sec, o->repeat, o->json ? stderr : stdout);
     if (st == LD_OK && o->save) {
         if (strstr(o->save, ".json") && ns >= 1) {
-            if (!o->force) {
-                FILE *f = fopen(o->save, "r");
-                if (f) { fclose(f); st = ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", o->save); }
-            }
-            if (st == LD_OK) st = ld_pg_write_results(o->save, "layerdiff-fp32", results, ns, sample_sec);
+            st = ld_pg_write_results(o->save, "layerdiff-fp32", results, ns, sample_sec, o->force);
         } else {
             st = ld_feed_save(o->save, &results[0], o->force);
         }

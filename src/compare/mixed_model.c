@@ -9,6 +9,7 @@
 */
 #include "ld_autopin.h"
 #include "ld_numeric.h"
+#include "ld_outfile.h"
 #include "load_internal.h"
 
 #include <errno.h>
@@ -179,8 +180,7 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
                                ld_target target, const char *out_path, bool force) {
     if (target != LD_TARGET_FP16 && target != LD_TARGET_BF16)
         return ld_error(LD_ERR_USAGE, "--write-model writes FP16 or BF16 models (target is %s)", ld_target_format(target)->name);
-    struct stat sst;
-    if (!force && stat(out_path, &sst) == 0) return ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", out_path);
+    LD_TRY(ld_out_check(out_path, force ? LD_OUT_FORCE : 0));
     const ld_graph *g = m->graph;
     for (int i = 0; i < g->nnodes; i++)
         if (g->nodes[i].nimplicit || (g->nodes[i].op && (g->nodes[i].op->flags & LD_OPF_SUBGRAPH)))
@@ -337,13 +337,10 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
     if (st == LD_OK) {
         size_t n = onnx__model_proto__get_packed_size(mp);
         uint8_t *out = malloc(n + 1);
-        FILE *fp = out ? fopen(out_path, "wb") : NULL;
         if (!out) st = ld_oom();
-        else if (!fp) st = ld_error(LD_ERR_CANTCREAT, "%s: %s", out_path, strerror(errno));
         else {
             onnx__model_proto__pack(mp, out);
-            bool ok = fwrite(out, 1, n, fp) == n;
-            if (fclose(fp) != 0 || !ok) st = ld_error(LD_ERR_IO, "%s: write failed", out_path);
+            st = ld_out_write_all(out_path, force ? LD_OUT_FORCE : 0, out, n);
         }
         free(out);
     }

@@ -5,6 +5,7 @@
 */
 #include "ld_io.h"
 #include "ld_numeric.h"
+#include "ld_outfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -184,14 +185,12 @@ ld_status ld_npy_read(const char *path, ld_tensor *out) {
     return LD_OK;
 }
 
-ld_status ld_npy_write(const char *path, const ld_tensor *t) {
+ld_status ld_npy_write(const char *path, const ld_tensor *t, bool force) {
     uint8_t *buf;
     size_t len;
+    LD_TRY(ld_out_check(path, force ? LD_OUT_FORCE : 0));
     LD_TRY(ld_npy_serialize(t, &buf, &len));
-    FILE *f = fopen(path, "wb");
-    if (!f) { free(buf); return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno)); }
-    size_t w = fwrite(buf, 1, len, f);
+    ld_status st = ld_out_write_all(path, force ? LD_OUT_FORCE : 0, buf, len);
     free(buf);
-    if (fclose(f) != 0 || w != len) return ld_error(LD_ERR_IO, "%s: write failed", path);
-    return LD_OK;
+    return st;
 }

@@ -3,6 +3,7 @@
 ** name-keyed feed list they become.
 */
 #include "ld_io.h"
+#include "ld_outfile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +78,12 @@ ld_status ld_npz_read(const char *path, ld_feed *out) {
     return st;
 }
 
-ld_status ld_npz_write(const char *path, const ld_feed *f) {
+ld_status ld_npz_write(const char *path, const ld_feed *f, bool force) {
     int err = 0;
-    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &err);
-    if (!z) return ld_error(LD_ERR_CANTCREAT, "%s: cannot create archive", path);
+    ld_outfile of;
+    LD_TRY(ld_out_open_path(path, force ? LD_OUT_FORCE : 0, &of));
+    zip_t *z = zip_open(of.tmp, ZIP_CREATE | ZIP_TRUNCATE, &err);
+    if (!z) { ld_out_abort(&of); return ld_error(LD_ERR_CANTCREAT, "%s: cannot create archive", path); }
     ld_status st = LD_OK;
     for (int i = 0; i < f->n && st == LD_OK; i++) {
         uint8_t *buf;
@@ -100,10 +103,12 @@ ld_status ld_npz_write(const char *path, const ld_feed *f) {
         }
         free(mname);
     }
-    if (st != LD_OK) { zip_discard(z); return st; }
+    if (st != LD_OK) { zip_discard(z); ld_out_abort(&of); return st; }
     if (zip_close(z) != 0) {
         st = ld_error(LD_ERR_IO, "%s: %s", path, zip_strerror(z));
         zip_discard(z);
+        ld_out_abort(&of);
+        return st;
     }
-    return st;
+    return ld_out_commit(&of);
 }

@@ -5,6 +5,7 @@
 ** RunResults. What we write, Polygraphy 0.49 reads back with RunResults.load().
 */
 #include "ld_io.h"
+#include "ld_outfile.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -188,21 +189,18 @@ static cJSON *json_ndarray(const ld_tensor *t, ld_status *st) {
     return o;
 }
 
-static ld_status json_write(const char *path, cJSON *root) {
+static ld_status json_write(const char *path, cJSON *root, bool force) {
     char *txt = cJSON_Print(root);
     cJSON_Delete(root);
     if (!txt) return ld_oom();
-    FILE *f = fopen(path, "w");
-    if (!f) { free(txt); return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno)); }
-    size_t n = strlen(txt);
-    size_t w = fwrite(txt, 1, n, f);
+    ld_status st = ld_out_write_all(path, force ? LD_OUT_FORCE : 0, txt, strlen(txt));
     free(txt);
-    if (fclose(f) != 0 || w != n) return ld_error(LD_ERR_IO, "%s: write failed", path);
-    return LD_OK;
+    return st;
 }
 
 ld_status ld_pg_write_results(const char *path, const char *runner_name, const ld_feed *iters,
-                              int niters, const double *runtimes) {
+                              int niters, const double *runtimes, bool force) {
+    LD_TRY(ld_out_check(path, force ? LD_OUT_FORCE : 0));   /* before the work of encoding */
     cJSON *root = cJSON_CreateObject(), *lst = cJSON_CreateArray(), *pair = cJSON_CreateArray(),
           *its = cJSON_CreateArray();
     ld_status st = LD_OK;
@@ -228,10 +226,11 @@ ld_status ld_pg_write_results(const char *path, const char *runner_name, const l
     cJSON_AddItemToObject(root, "lst", lst);
     cJSON_AddStringToObject(root, "polygraphy_class", "RunResults");
     if (st != LD_OK) { cJSON_Delete(root); return st; }
-    return json_write(path, root);
+    return json_write(path, root, force);
 }
 
-ld_status ld_pg_write_inputs(const char *path, const ld_feed *samples, int nsamples) {
+ld_status ld_pg_write_inputs(const char *path, const ld_feed *samples, int nsamples, bool force) {
+    LD_TRY(ld_out_check(path, force ? LD_OUT_FORCE : 0));
     cJSON *root = cJSON_CreateArray();
     ld_status st = LD_OK;
     for (int i = 0; i < nsamples && st == LD_OK; i++) {
@@ -243,5 +242,5 @@ ld_status ld_pg_write_inputs(const char *path, const ld_feed *samples, int nsamp
         cJSON_AddItemToArray(root, d);
     }
     if (st != LD_OK) { cJSON_Delete(root); return st; }
-    return json_write(path, root);
+    return json_write(path, root, force);
 }

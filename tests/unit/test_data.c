@@ -634,14 +634,14 @@ static void test_polygraphy_json(void **st) {
     int fd = mkstemps(path, 5);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(ld_pg_write_inputs(path, feeds, 2), LD_OK);
+    assert_int_equal(ld_pg_write_inputs(path, feeds, 2, true), LD_OK);
     load_ok(m, path, 1, &l);
     assert_int_equal(l.nfeeds, 2);
     assert_int_equal(l.n, 2);
     assert_int_equal(l.feeds[1].n, 2);
     loaded_free(&l);
     LD_F32P(feeds[1].items[1].t)[2] = INFINITY;      /* non-finite data is refused */
-    assert_int_equal(ld_pg_write_inputs(path, feeds, 2), LD_OK);
+    assert_int_equal(ld_pg_write_inputs(path, feeds, 2, true), LD_OK);
     ld_data_opts o;
     ld_data_opts_init(&o);
     o.path = path;
@@ -649,7 +649,7 @@ static void test_polygraphy_json(void **st) {
     ld_tensor_free(feeds[1].items[1].t);             /* a feed without "b" */
     feeds[1].n = 1;
     free(feeds[1].items[1].name);
-    assert_int_equal(ld_pg_write_inputs(path, feeds, 2), LD_OK);
+    assert_int_equal(ld_pg_write_inputs(path, feeds, 2, true), LD_OK);
     expect_load_err(m, &o, LD_ERR_DATA, "feed 1 lacks input 'b'");
     o.path = FX "png";                               /* images need a single input */
     expect_load_err(m, &o, LD_ERR_USAGE, "exactly one runtime input, but this one has 2 ('a', 'b')");
