@@ -92,6 +92,8 @@ static ld_status open_common(const char *path, unsigned flags, ld_outfile *o, bo
     int fd = -1;
     ld_status st = make_temp(path, &o->tmp, &fd);
     if (st != LD_OK) { free(o->path); memset(o, 0, sizeof *o); return st; }
+    struct stat old;   /* a replaced file keeps its permissions */
+    if ((flags & LD_OUT_FORCE) && stat(path, &old) == 0 && S_ISREG(old.st_mode)) (void)fchmod(fd, old.st_mode & 07777);
     if (by_name) { close(fd); return LD_OK; }
     o->f = fdopen(fd, "wb");
     if (!o->f) {
@@ -124,9 +126,17 @@ static int publish_noreplace(const char *tmp, const char *path) {
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) return 0;
     if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return -1;
     /* the file system cannot do RENAME_NOREPLACE: link() fails with EEXIST just the same */
-    if (link(tmp, path) != 0) return -1;
-    unlink(tmp);
-    return 0;
+    if (link(tmp, path) == 0) { unlink(tmp); return 0; }
+    if (errno != EPERM && errno != ENOTSUP && errno != ENOSYS) return -1;
+    /* nor hard links (FAT and the like): claim the name exclusively, then rename over our own claim */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) return -1;
+    close(fd);
+    if (rename(tmp, path) == 0) return 0;
+    int e = errno;
+    unlink(path);
+    errno = e;
+    return -1;
 }
 
 ld_status ld_out_commit(ld_outfile *o) {

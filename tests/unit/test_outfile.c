@@ -116,8 +116,12 @@ static void test_force_replaces(void **st) {
     int hidden;
     snprintf(p, sizeof p, "%s/b.txt", dir);
     put(p, "old content that is longer");
+    assert_int_equal(chmod(p, 0640), 0);
     assert_int_equal(ld_out_write_all(p, LD_OUT_FORCE, "new", 3), LD_OK);
     assert_string_equal(slurp(p), "new");
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0640);                 /* the replaced file keeps its permissions */
     /* force on a file that does not exist yet simply creates it */
     char q[128];
     snprintf(q, sizeof q, "%s/c.txt", dir);
