@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ld_data.h"
+#include "ld_inputs.h"
 #include "data_internal.h"
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"   /* builder helpers this file does not need */
@@ -795,6 +796,61 @@ static void test_class_names(void **st) {
     ld_strings_free(NULL, 3);
 }
 
+/* --batch N given explicitly cuts --input arrays along the batch dimension: rows in order,
+ * the last piece smaller, a fixed batch of N keeps whole pieces only, and a dimension that
+ * is not the batch one (fixed to something else) is left alone. */
+static void test_input_split(void **st) {
+    char path[] = "/tmp/ld_split_XXXXXX.npy";
+    close(mkstemps(path, 4));
+    ld_tensor *x = ld_tensor_new(LD_F32, 4, (int64_t[]){10, 1, 2, 2});
+    for (int64_t i = 0; i < x->numel; i++) LD_F32P(x)[i] = (float)i;
+    assert_int_equal(ld_npy_write(path, x, true), LD_OK);
+    char spec[64];
+    snprintf(spec, sizeof spec, "x=%s", path);
+    const char *specs[1] = {spec};
+    ld_input_opts o;
+    ld_input_opts_init(&o);
+    o.specs = specs;
+    o.nspecs = 1;
+    ld_feed *f;
+    int n;
+    ld_model *m = model_nchw(-1, 1, 2, 2);
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);      /* no --batch: one feed */
+    assert_int_equal(n, 1);
+    assert_int_equal(ld_feed_get(&f[0], "x")->dims[0], 10);
+    ld_samples_free(f, n);
+    o.batch = o.split = 4;
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 3);
+    int64_t want[3] = {4, 4, 2};
+    for (int k = 0; k < 3; k++) {
+        const ld_tensor *t = ld_feed_get(&f[k], "x");
+        assert_dims(t, 4, (int64_t[]){want[k], 1, 2, 2});
+        assert_true(LD_F32P(t)[0] == (float)(k * 4 * 4));                  /* rows in order */
+        assert_true(LD_F32P(t)[t->numel - 1] == (float)((k * 4 + want[k]) * 4 - 1));
+    }
+    ld_samples_free(f, n);
+    o.batch = o.split = 10;                                                    /* not more than N rows: whole */
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 1);
+    ld_samples_free(f, n);
+    ld_model_free(m);
+    m = model_nchw(4, 1, 2, 2);                                                /* fixed to N: whole pieces only */
+    o.batch = o.split = 4;
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 2);
+    assert_dims(ld_feed_get(&f[1], "x"), 4, (int64_t[]){4, 1, 2, 2});
+    ld_samples_free(f, n);
+    ld_model_free(m);
+    m = model_nchw(10, 1, 2, 2);                                               /* fixed to 10, not N: not cut */
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 1);
+    ld_samples_free(f, n);
+    ld_model_free(m);
+    ld_tensor_free(x);
+    unlink(path);
+}
+
 static void test_opts_init(void **st) {
     ld_data_opts o;
     memset(&o, 0xff, sizeof o);
@@ -818,6 +874,7 @@ int main(void) {
         cmocka_unit_test(test_center_crop),
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_batching),
+        cmocka_unit_test(test_input_split),
         cmocka_unit_test(test_mixed_sizes),
         cmocka_unit_test(test_idx_images),
         cmocka_unit_test(test_fmnist),
