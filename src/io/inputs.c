@@ -5,6 +5,10 @@
 ** input in the model's input order (float types as float32 then cast; integer types
 ** rounded down; bool: value >= (lo+hi)/2). A symbolic dimension is --batch if it is the
 ** first dimension, else 1.
+**
+** An explicit --batch N (o->split) cuts given arrays along the batch dimension into feeds of N
+** rows, in order, so `--inputs x.npz --batch N` makes the same feeds as `--data x.npz --batch N`
+** (data.c) and gives identical results; samples are still counted along dim 0.
 */
 #include "ld_inputs.h"
 
