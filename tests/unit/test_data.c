@@ -847,6 +847,48 @@ static void test_input_split(void **st) {
     assert_int_equal(n, 1);
     ld_samples_free(f, n);
     ld_model_free(m);
+
+    /* two inputs y = x + z: z of 1 row is copied into each piece; z of 6 rows cannot follow x's 10 */
+    mb b;
+    mb_init(&b, 17);
+    const int64_t d[4] = {-1, 1, 2, 2};
+    MB_PUSH(&b, b.graph.input, b.graph.n_input, mb_vi(&b, "x", 1, 4, d));
+    MB_PUSH(&b, b.graph.input, b.graph.n_input, mb_vi(&b, "z", 1, 4, d));
+    MB_PUSH(&b, b.graph.output, b.graph.n_output, mb_vi(&b, "y", 1, 4, d));
+    mb_node(&b, "Add", "add", 2, (const char *[]){"x", "z"}, 1, (const char *[]){"y"});
+    uint8_t *buf;
+    size_t len = mb_pack(&b, &buf);
+    assert_int_equal(ld_model_load_buffer(buf, len, "two.onnx", &m), LD_OK);
+    free(buf);
+    mb_free(&b);
+    char zpath[] = "/tmp/ld_split_z_XXXXXX.npy";
+    close(mkstemps(zpath, 4));
+    ld_tensor *z = ld_tensor_new(LD_F32, 4, (int64_t[]){1, 1, 2, 2});
+    assert_int_equal(ld_npy_write(zpath, z, true), LD_OK);
+    char zspec[64];
+    snprintf(zspec, sizeof zspec, "z=%s", zpath);
+    const char *two[2] = {spec, zspec};
+    o.specs = two;
+    o.nspecs = 2;
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 3);
+    for (int k = 0; k < 3; k++) assert_dims(ld_feed_get(&f[k], "z"), 4, (int64_t[]){1, 1, 2, 2});
+    assert_dims(ld_feed_get(&f[2], "x"), 4, (int64_t[]){2, 1, 2, 2});
+    ld_samples_free(f, n);
+    /* z not given: generated with each piece's batch */
+    o.nspecs = 1;
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 3);
+    assert_dims(ld_feed_get(&f[2], "z"), 4, (int64_t[]){2, 1, 2, 2});
+    ld_samples_free(f, n);
+    ld_tensor_free(z);
+    z = ld_tensor_new(LD_F32, 4, (int64_t[]){6, 1, 2, 2});
+    assert_int_equal(ld_npy_write(zpath, z, true), LD_OK);
+    o.nspecs = 2;
+    expect_err(ld_inputs_prepare(m->graph, &o, &f, &n), LD_ERR_DATA, "cannot be cut into the same batches");
+    ld_model_free(m);
+    ld_tensor_free(z);
+    unlink(zpath);
     ld_tensor_free(x);
     unlink(path);
 }
