@@ -36,6 +36,9 @@ ld_status ld_error(ld_status st, const char *fmt, ...) __attribute__((format(pri
 ld_status ld_err_prefix(ld_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefix with "path: " unless the message already starts with it. */
 ld_status ld_err_prefix_path(ld_status st, const char *path);
+/* The one out-of-memory error: sets "out of memory" and returns LD_ERR_NOMEM (exit 71). Callers
+** with something useful to add (what was being allocated) use ld_error(LD_ERR_NOMEM, ...). */
+ld_status ld_oom(void);
 const char *ld_err_msg(void);
 void ld_err_clear(void);
 

@@ -31,11 +31,12 @@ void ld_feed_clear(ld_feed *f);
 ld_status ld_npy_parse(const uint8_t *buf, size_t len, ld_tensor *out);
 ld_status ld_npy_serialize(const ld_tensor *t, uint8_t **buf, size_t *len);
 ld_status ld_npy_read(const char *path, ld_tensor *out);
-ld_status ld_npy_write(const char *path, const ld_tensor *t);
+/* Writers create files through ld_outfile.h: an existing file is replaced only with force. */
+ld_status ld_npy_write(const char *path, const ld_tensor *t, bool force);
 
 /* .npz: every member array, in archive order, keyed by member name without ".npy". */
 ld_status ld_npz_read(const char *path, ld_feed *out);
-ld_status ld_npz_write(const char *path, const ld_feed *f);
+ld_status ld_npz_write(const char *path, const ld_feed *f, bool force);
 
 /* Polygraphy: inputs JSON (list of feed dicts) -> samples; RunResults JSON. */
 ld_status ld_pg_read_inputs(const char *path, ld_feed **samples, int *nsamples);
@@ -43,12 +44,12 @@ ld_status ld_pg_read_inputs(const char *path, ld_feed **samples, int *nsamples);
 ld_status ld_pg_read_results(const char *path, const char *runner, ld_feed **iters, int *niters,
                              char **runner_name);
 ld_status ld_pg_write_results(const char *path, const char *runner_name, const ld_feed *iters,
-                              int niters, const double *runtimes);
-ld_status ld_pg_write_inputs(const char *path, const ld_feed *samples, int nsamples);
+                              int niters, const double *runtimes, bool force);
+ld_status ld_pg_write_inputs(const char *path, const ld_feed *samples, int nsamples, bool force);
 
 /* Directory of .npy files (name sanitised: '/' and other unsafe characters -> '_') plus an
- * index.json mapping file names to tensor names. */
-ld_status ld_npydir_write(const char *dir, const ld_feed *f);
+ * index.json mapping file names to tensor names; files in it are replaced only with force. */
+ld_status ld_npydir_write(const char *dir, const ld_feed *f, bool force);
 
 /* Base64 (RFC 4648) used by the JSON formats. */
 char *ld_base64_encode(const uint8_t *data, size_t len);

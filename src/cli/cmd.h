@@ -4,7 +4,9 @@
 #ifndef LD_CMD_H
 #define LD_CMD_H
 
+#include "ld_data.h"
 #include "ld_exec.h"
+#include "ld_inputs.h"
 
 typedef struct ld_command {
     const char *name;
@@ -32,6 +34,21 @@ bool ld_arg_value(int argc, char **argv, int *i, const char *name, const char **
 bool ld_arg_flag(char **argv, int i, const char *name);
 ld_status ld_arg_int(const char *flag, const char *s, int64_t lo, int64_t hi, int64_t *out);
 ld_status ld_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The data flags run, compare, autopin and browse share: --input NAME=FILE (at most
+ * LD_MAX_INPUT_SPECS, stored in in->specs, which must have room for them), --inputs,
+ * --val-range, --seed, --batch (also the batch of --data, and, given explicitly, the size
+ * --input/--inputs arrays are cut to), --data, --max-samples, --resize, --center-crop,
+ * --mean, --std, --imagenet-norm. True if argv[*i] is one of them (then *st says whether it
+ * parsed). in and data must have been initialised (ld_input_opts_init, ld_data_opts_init). */
+#define LD_MAX_INPUT_SPECS 64
+bool ld_arg_data(int argc, char **argv, int *i, const char *cmd, ld_input_opts *in, ld_data_opts *data,
+                 ld_status *st);
+/* After parsing: --data excludes --input/--inputs. */
+ld_status ld_arg_data_check(const char *cmd, const ld_input_opts *in, const ld_data_opts *data);
+/* Number parsers for flag values (usage errors name the flag). */
+ld_status ld_arg_hw(const char *flag, const char *v, int *h, int *w);
+ld_status ld_arg_floats(const char *flag, const char *v, float *out, int *n);
 
 /* Summary statistics of a tensor (floats and ints as double). */
 typedef struct ld_stats {

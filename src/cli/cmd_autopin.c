@@ -4,6 +4,7 @@
 ** Exit 0 when the goals hold, 1 when they do not (the best set found is still written).
 */
 #include "cmd.h"
+#include "ld_outfile.h"
 #include "cmd_compare.h"
 #include "ld_autopin.h"
 
@@ -81,13 +82,7 @@ static bool extra_flags(int argc, char **argv, int *i, void *user, ld_status *st
 }
 
 static ld_status write_text(const char *path, const char *text, bool force) {
-    struct stat st;
-    if (!force && stat(path, &st) == 0) return ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", path);
-    FILE *f = fopen(path, "w");
-    if (!f) return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno));
-    bool ok = fputs(text, f) >= 0;
-    if (fclose(f) != 0 || !ok) return ld_error(LD_ERR_IO, "%s: write failed", path);
-    return LD_OK;
+    return ld_out_write_all(path, force ? LD_OUT_FORCE : 0, text, strlen(text));
 }
 
 static void print_eval(const char *what, const ld_goal_eval *e) {
@@ -139,7 +134,7 @@ int cmd_autopin(int argc, char **argv) {
             if (r.pinned[i]) printf("    #%d %s (%s)\n", i, g->nodes[i].name, g->nodes[i].op_type);
         for (int k = 0; st == LD_OK && k < x.nfmts; k++) {
             char *text = ld_pins_export(x.fmts[k], s.model, &r, &x.o, a.target);
-            if (!text) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+            if (!text) { st = ld_oom(); break; }
             if (x.out) {
                 char path[4096];
                 if (x.nfmts == 1) snprintf(path, sizeof path, "%s", x.out);

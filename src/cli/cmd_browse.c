@@ -5,6 +5,7 @@
 ** written. The comparison work runs on a worker thread so the screen shows progress.
 */
 #include "cmd.h"
+#include "ld_outfile.h"
 #include "cmd_compare.h"
 #include "ld_autopin.h"
 #include "tui.h"
@@ -110,7 +111,7 @@ static ld_status adopt_next(tui_app *a, live *L) {
     free(L->pin_names);
     L->npin_names = 0;
     L->pin_names = ld_calloc((size_t)g->nnodes + 1, sizeof(char *));
-    if (!L->pin_names) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!L->pin_names) return ld_oom();
     for (int i = 0; i < g->nnodes; i++)
         if (L->s.pinned[i]) L->pin_names[L->npin_names++] = g->nodes[i].name;
     ld_report_meta m;
@@ -121,7 +122,7 @@ static ld_status adopt_next(tui_app *a, live *L) {
     if (first) {
         a->rep = r;
         a->pins = ld_calloc((size_t)r->nnodes + 1, sizeof(bool));
-        if (!a->pins) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!a->pins) return ld_oom();
         for (int i = 0; i < r->nnodes; i++) a->pins[i] = r->nodes[i].pinned;
         tui_list_start(a);
     } else {
@@ -201,29 +202,28 @@ static bool fresh_name(const char *base, const char *ext, char *out, size_t n) {
  * this session wrote it), else a fresh default name. */
 static ld_status out_path(const char *named, bool wrote, bool force, const char *base, const char *ext,
                           char *out, size_t n, bool *overwrite) {
-    struct stat st;
     *overwrite = false;
     if (named) {
         snprintf(out, n, "%s", named);
-        if (stat(named, &st) == 0 && !wrote && !force)
-            return ld_error(LD_ERR_CANTCREAT, "%s already exists (start browse with --force to overwrite it)", named);
-        *overwrite = true;
-        return LD_OK;
+        *overwrite = wrote || force;
+        ld_status st = ld_out_check(named, *overwrite ? LD_OUT_FORCE : 0);
+        if (st != LD_OK && !*overwrite && strstr(ld_err_msg(), "already exists")) ld_error(st, "%s already exists (start browse with --force to replace it)", named);
+        return st;
     }
     if (!fresh_name(base, ext, out, n)) return ld_error(LD_ERR_CANTCREAT, "no free file name for %s.%s", base, ext);
     return LD_OK;
 }
 
 static ld_status write_pins(tui_app *a, live *L, const char *path, bool overwrite, int *count) {
-    FILE *f = fopen(path, overwrite ? "w" : "wx");
-    if (!f) return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno));
+    ld_outfile o;
+    LD_TRY(ld_out_open(path, overwrite ? LD_OUT_FORCE : 0, &o));
+    FILE *f = o.f;
     fprintf(f, "# layerdiff browse: nodes to keep in FP32 (use as --pin @FILE)\n# model %s, target %s\n", L->args->model,
             ld_target_format(L->args->target)->name);
     *count = 0;
     for (int i = 0; i < a->rep->nnodes; i++)
         if (a->pins[i]) { fprintf(f, "%s\n", a->rep->nodes[i].name); (*count)++; }
-    if (ferror(f) | (fclose(f) != 0)) return ld_error(LD_ERR_IO, "%s: write failed", path);
-    return LD_OK;
+    return ld_out_commit(&o);
 }
 
 static void live_write(tui_app *a) {
@@ -296,7 +296,7 @@ int cmd_browse(int argc, char **argv) {
     memset(&x, 0, sizeof x);
     x.metric = TUI_M_SQNR;
     bool help = false;
-    if (!args) return ld_report_error(ld_error(LD_ERR_NOMEM, "out of memory"), NULL);
+    if (!args) return ld_report_error(ld_oom(), NULL);
     ld_status st = ld_compare_parse(argc, argv, "browse", args, &help, extra_flags, &x);
     if (help) { fputs(browse_usage, stdout); free(args); return 0; }
     if (st == LD_ERR_USAGE && !args->model) st = ld_usage_error("browse", "missing REPORT.json or MODEL");

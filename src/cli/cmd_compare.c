@@ -25,7 +25,9 @@ const char ld_compare_usage[] =
     "  --fallback fp16|fp32    format of non-quantized ops for int8/fp8 (default fp16)\n"
     "  --pin SPEC              run nodes in FP32: name glob, op:TYPE, or @FILE (repeatable)\n"
     "data (one sample per feed; default: one generated sample):\n"
-    "  --input NAME=FILE, --inputs FILE, --val-range LO,HI, --seed N, --batch B   as in run\n"
+    "  --input NAME=FILE, --inputs FILE, --val-range LO,HI, --seed N   as in run\n"
+    "  --batch B               samples per feed: of --data, of generated inputs, and given\n"
+    "                          explicitly, --input/--inputs arrays are cut into batches of B\n"
     "  --data PATH             images folder, IDX file, .npy folder, .npz, Polygraphy inputs .json\n"
     "  --max-samples N         use at most N samples\n"
     "  --resize HxW --center-crop HxW --mean a,b,c --std a,b,c --imagenet-norm\n"
@@ -52,29 +54,6 @@ const char ld_compare_usage[] =
     "  --rows all|failing|flagged|N   table rows (default all; N = the first N)\n"
     "  --no-isolated           skip isolated comparisons (faster)\n"
     "  -q, --quiet             no table\n";
-
-static ld_status parse_hw(const char *flag, const char *v, int *h, int *w) {
-    char *end;
-    long a = strtol(v, &end, 10), b = a;
-    if (*end == 'x' || *end == 'X') b = strtol(end + 1, &end, 10);
-    if (*end || a < 1 || b < 1 || a > 65536 || b > 65536) return ld_error(LD_ERR_USAGE, "%s takes HxW (got '%s')", flag, v);
-    *h = (int)a;
-    *w = (int)b;
-    return LD_OK;
-}
-
-static ld_status parse_floats(const char *flag, const char *v, float *out, int *n) {
-    *n = 0;
-    const char *p = v;
-    while (*p && *n < 4) {
-        char *end;
-        out[(*n)++] = strtof(p, &end);
-        if (end == p) return ld_error(LD_ERR_USAGE, "%s takes comma-separated numbers (got '%s')", flag, v);
-        p = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',') return ld_error(LD_ERR_USAGE, "%s takes comma-separated numbers (got '%s')", flag, v);
-    }
-    return LD_OK;
-}
 
 static ld_status parse_double(const char *flag, const char *v, double lo, double hi, double *out) {
     char *end;
@@ -121,20 +100,7 @@ ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args 
         } else if (VAL("--pin")) {
             if (!st && a->npins >= LD_MAX_PIN_SPECS) st = ld_usage_error(cmd, "too many --pin options");
             if (!st) a->pins[a->npins++] = v;
-        } else if (VAL("--input")) {
-            if (!st && a->in.nspecs >= 64) st = ld_usage_error(cmd, "too many --input options");
-            if (!st) a->specs[a->in.nspecs++] = v;
-        } else if (VAL("--inputs")) a->in.inputs_file = v;
-        else if (VAL("--val-range")) { if (!st) st = ld_parse_range(v, &a->in.lo, &a->in.hi); }
-        else if (VAL("--seed")) { if (!st) st = ld_arg_int("--seed", v, 0, INT64_MAX, &iv); a->in.seed = (uint64_t)iv; }
-        else if (VAL("--batch")) { if (!st) st = ld_arg_int("--batch", v, 1, 1 << 20, &a->in.batch); a->data.batch = a->in.batch; }
-        else if (VAL("--data")) a->data.path = v;
-        else if (VAL("--max-samples")) { if (!st) st = ld_arg_int("--max-samples", v, 1, INT64_MAX, &a->data.max_samples); }
-        else if (VAL("--resize")) { if (!st) st = parse_hw("--resize", v, &a->data.resize_h, &a->data.resize_w); }
-        else if (VAL("--center-crop")) { if (!st) st = parse_hw("--center-crop", v, &a->data.crop_h, &a->data.crop_w); }
-        else if (VAL("--mean")) { if (!st) st = parse_floats("--mean", v, a->data.mean, &a->data.nmean); }
-        else if (VAL("--std")) { if (!st) st = parse_floats("--std", v, a->data.std, &a->data.nstd); }
-        else if (ld_arg_flag(argv, i, "--imagenet-norm")) a->data.imagenet_norm = true;
+        } else if (ld_arg_data(argc, argv, &i, cmd, &a->in, &a->data, &st)) { /* data flags */ }
         else if (VAL("--labels")) a->labels = v;
         else if (VAL("--class-names")) a->class_names = v;
         else if (VAL("--inspect")) { if (!st) st = ld_arg_int("--inspect", v, 0, 1000000, &a->inspect); }
@@ -182,7 +148,7 @@ ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args 
     } else if (a->target == LD_TARGET_COUNT) {
         return ld_usage_error(cmd, "missing --target (fp16, bf16, fp8e4m3, fp8e5m2, int8)");
     }
-    if (a->data.path && (a->in.inputs_file || a->in.nspecs)) return ld_usage_error(cmd, "--data excludes --input/--inputs");
+    LD_TRY(ld_arg_data_check(cmd, &a->in, &a->data));
     if (a->accum_fp16 && a->target != LD_TARGET_FP16) return ld_usage_error(cmd, "--accum fp16 goes with --target fp16");
     if (a->calib_cache && a->calib) return ld_usage_error(cmd, "--calib and --calib-cache exclude each other");
     return LD_OK;

@@ -18,7 +18,7 @@ typedef struct compare_args {
     const char *pins[LD_MAX_PIN_SPECS];
     int npins;
     ld_input_opts in;
-    const char *specs[64];
+    const char *specs[LD_MAX_INPUT_SPECS];
     ld_data_opts data;
     const char *labels, *class_names;
     int64_t inspect;

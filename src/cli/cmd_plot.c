@@ -3,6 +3,7 @@
 ** error per node as a standalone SVG (plot_svg.c). Never overwrites a file without --force.
 */
 #include "cmd.h"
+#include "ld_outfile.h"
 #include "plot_svg.h"
 
 #include <errno.h>
@@ -52,16 +53,12 @@ int cmd_plot(int argc, char **argv) {
     st = tui_report_load(report, &r);
     if (st != LD_OK) return ld_report_error(st, NULL);
     bool to_stdout = !strcmp(out, "-");
-    /* "wx" fails when the file exists: no window between a check and the write */
-    FILE *f = to_stdout ? stdout : fopen(out, force ? "w" : "wx");
-    if (!f) {
-        st = errno == EEXIST ? ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", out)
-                             : ld_error(LD_ERR_CANTCREAT, "%s: %s", out, strerror(errno));
-    } else {
-        st = plot_svg_write(f, r, &o);
-        if (!to_stdout && fclose(f) != 0 && st == LD_OK) st = ld_error(LD_ERR_IO, "%s: write failed", out);
-        if (st != LD_OK && !to_stdout) remove(out);
-        else if (st != LD_OK) ld_err_prefix(st, "%s", out);
+    ld_outfile of;
+    st = ld_out_open(out, LD_OUT_STDOUT | (force ? LD_OUT_FORCE : 0), &of);
+    if (st == LD_OK) {
+        st = plot_svg_write(of.f, r, &o);
+        if (st == LD_OK) st = ld_out_commit(&of);
+        else { ld_err_prefix(st, "%s", out); ld_out_abort(&of); }
     }
     tui_report_free(r);
     if (st == LD_OK && !to_stdout) printf("wrote %s\n", out);

@@ -1,10 +1,9 @@
 /*
-** cmd_run.c — `layerdiff run`: run a model in FP32 on given or generated inputs, print a
-** summary of each output, optionally save outputs (every tensor with --mark-all) and time
-** repeated inferences.
+** cmd_run.c — `layerdiff run`: run a model in FP32 on given, generated or dataset (--data)
+** inputs, print a summary of each output and how many feeds and samples ran, optionally save
+** outputs (every tensor with --mark-all) and time repeated inferences.
 */
 #include "cmd.h"
-#include "ld_inputs.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -15,10 +14,14 @@
 static const char run_usage[] =
     "usage: layerdiff run MODEL [options]\n"
     "  --input NAME=FILE     input tensor from .npy or ONNX TensorProto .pb (repeatable)\n"
-    "  --inputs FILE         inputs from .npz or a Polygraphy inputs .json (one run per sample)\n"
+    "  --inputs FILE         inputs from .npz or a Polygraphy inputs .json (one run per feed)\n"
+    "  --data PATH           dataset as in compare: images folder, IDX file, .npy folder, .npz,\n"
+    "                        Polygraphy inputs .json (with --max-samples, --resize, --center-crop,\n"
+    "                        --mean, --std, --imagenet-norm)\n"
     "  --val-range LO,HI     range of generated inputs (default 0,1)\n"
     "  --seed N              seed of generated inputs (default 1)\n"
-    "  --batch B             symbolic batch dimension of generated inputs (default 1)\n"
+    "  --batch B             samples per feed: symbolic batch dimension of generated inputs and\n"
+    "                        of --data (default 1); --input/--inputs arrays are cut into batches of B\n"
     "  --mark-all            keep and save every intermediate tensor\n"
     "  --save-outputs FILE   write outputs: .npz, Polygraphy RunResults .json, or a directory of .npy\n"
     "  --force               overwrite an existing --save-outputs file\n"
@@ -30,7 +33,8 @@ static const char run_usage[] =
 typedef struct run_opts {
     const char *model, *save;
     ld_input_opts in;
-    const char *specs[64];
+    const char *specs[LD_MAX_INPUT_SPECS];
+    ld_data_opts data;
     bool mark_all, json, force, profile;
     int64_t repeat, warmup;
 } run_opts;
@@ -39,23 +43,13 @@ static ld_status run_parse(int argc, char **argv, run_opts *o, bool *help) {
     memset(o, 0, sizeof *o);
     ld_input_opts_init(&o->in);
     o->in.specs = o->specs;
+    ld_data_opts_init(&o->data);
     o->warmup = 1;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         ld_status st = LD_OK;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { *help = true; return LD_OK; }
-        else if (ld_arg_value(argc, argv, &i, "--input", &v, &st)) {
-            if (st) return st;
-            if (o->in.nspecs == 64) return ld_usage_error("run", "too many --input options");
-            o->specs[o->in.nspecs++] = v;
-        } else if (ld_arg_value(argc, argv, &i, "--inputs", &v, &st)) { if (st) return st; o->in.inputs_file = v; }
-        else if (ld_arg_value(argc, argv, &i, "--val-range", &v, &st)) { if (st) return st; LD_TRY(ld_parse_range(v, &o->in.lo, &o->in.hi)); }
-        else if (ld_arg_value(argc, argv, &i, "--seed", &v, &st)) {
-            int64_t s;
-            if (st) return st;
-            LD_TRY(ld_arg_int("--seed", v, 0, INT64_MAX, &s));
-            o->in.seed = (uint64_t)s;
-        } else if (ld_arg_value(argc, argv, &i, "--batch", &v, &st)) { if (st) return st; LD_TRY(ld_arg_int("--batch", v, 1, 1 << 20, &o->in.batch)); }
+        else if (ld_arg_data(argc, argv, &i, "run", &o->in, &o->data, &st)) { if (st) return st; }
         else if (ld_arg_value(argc, argv, &i, "--save-outputs", &v, &st)) { if (st) return st; o->save = v; }
         else if (ld_arg_value(argc, argv, &i, "--repeat", &v, &st)) { if (st) return st; LD_TRY(ld_arg_int("--repeat", v, 1, 1000000, &o->repeat)); }
         else if (ld_arg_value(argc, argv, &i, "--warmup", &v, &st)) { if (st) return st; LD_TRY(ld_arg_int("--warmup", v, 0, 1000000, &o->warmup)); }
@@ -68,6 +62,7 @@ static ld_status run_parse(int argc, char **argv, run_opts *o, bool *help) {
         else return ld_usage_error("run", "unexpected argument '%s'", argv[i]);
     }
     if (!o->model) return ld_usage_error("run", "missing MODEL");
+    LD_TRY(ld_arg_data_check("run", &o->in, &o->data));
     if (o->profile && !o->repeat) return ld_usage_error("run", "--profile needs --repeat N");
     return LD_OK;
 }
@@ -89,7 +84,7 @@ static ld_status collect(ld_exec *ex, bool mark_all, ld_feed *out) {
                 ld_tensor *t = v >= 0 ? ld_exec_value(ex, v) : NULL;
                 if (!t || t->kind != LD_KIND_TENSOR || g->values[v].is_output) continue;
                 ld_tensor *c = calloc(1, sizeof *c);
-                if (!c) return ld_error(LD_ERR_NOMEM, "out of memory");
+                if (!c) return ld_oom();
                 LD_TRY(ld_tensor_copy(c, t));
                 LD_TRY(ld_feed_add(out, g->values[v].name, c));
             }
@@ -99,7 +94,7 @@ static ld_status collect(ld_exec *ex, bool mark_all, ld_feed *out) {
         ld_tensor *t = ld_exec_value(ex, g->outputs[i]);
         if (!t) return ld_error(LD_ERR_INTERNAL, "output '%s' was not computed", g->values[g->outputs[i]].name);
         ld_tensor *c = calloc(1, sizeof *c);
-        if (!c) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!c) return ld_oom();
         LD_TRY(ld_tensor_copy(c, t));
         LD_TRY(ld_feed_add(out, g->values[g->outputs[i]].name, c));
     }
@@ -184,15 +179,29 @@ static ld_status run_main(run_opts *o) {
     ld_status st = ld_model_load(o->model, &m);
     if (st != LD_OK) return ld_err_prefix_path(st, o->model);
     ld_graph *g = m->graph;
-    st = ld_inputs_prepare(g, &o->in, &samples, &ns);
+    if (o->data.path) {
+        char **names = NULL;
+        int64_t nnames = 0;
+        st = ld_data_load(g, &o->data, &samples, &ns, &names, &nnames);
+        ld_strings_free(names, nnames);
+    } else {
+        st = ld_inputs_prepare(g, &o->in, &samples, &ns);
+    }
+    /* samples: the first input's leading dimension per feed (a batch of images counts as that many) */
+    int64_t total = 0;
+    for (int s = 0; st == LD_OK && s < ns; s++) {
+        const ld_tensor *t = g->ninputs ? ld_feed_get(&samples[s], g->values[g->inputs[0]].name) : NULL;
+        total += t && t->kind == LD_KIND_TENSOR && t->ndim > 0 ? t->dims[0] : 1;
+    }
     if (st == LD_OK && o->save && ns > 1 && !strstr(o->save, ".json"))
-        st = ld_error(LD_ERR_USAGE, "--save-outputs: %d samples need a Polygraphy .json file", ns);
+        st = ld_error(LD_ERR_USAGE, "--save-outputs: %d feeds need a Polygraphy .json file", ns);
     results = calloc(ns + 1, sizeof *results);
     double *sample_sec = calloc(ns + 1, sizeof(double));
     cJSON *js = o->json ? cJSON_CreateObject() : NULL, *jouts = o->json ? cJSON_CreateArray() : NULL;
-    if (st == LD_OK && (!results || !sample_sec)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && (!results || !sample_sec)) st = ld_oom();
     if (st == LD_OK && !o->json)
-        printf("model %s: %d nodes, %d sample%s\n", o->model, g->nnodes, ns, ns == 1 ? "" : "s");
+        printf("model %s: %d nodes, %d feed%s, %lld sample%s\n", o->model, g->nnodes, ns, ns == 1 ? "" : "s",
+               (long long)total, total == 1 ? "" : "s");
     for (int s = 0; st == LD_OK && s < ns; s++) {
         ld_exec ex;
         double t0 = ld_now_sec();
@@ -207,7 +216,7 @@ static ld_status run_main(run_opts *o) {
                 cJSON_AddNumberToObject(tj, "sample", s);
                 cJSON_AddItemToArray(jouts, tj);
             } else {
-                if (ns > 1) printf("sample %d:\n", s);
+                if (ns > 1) printf("feed %d:\n", s);
                 print_tensor_line(name, t);
             }
         }
@@ -215,11 +224,13 @@ static ld_status run_main(run_opts *o) {
             printf("  (%d tensors kept with --mark-all)\n", results[s].n);
         ld_exec_destroy(&ex);
     }
+    if (st == LD_OK && !o->json)
+        printf("ran %d feed%s, %lld sample%s\n", ns, ns == 1 ? "" : "s", (long long)total, total == 1 ? "" : "s");
     /* timing */
     if (st == LD_OK && o->repeat > 0) {
         times = calloc(o->repeat, sizeof(double));
         node_sec = o->profile ? calloc(g->nnodes + 1, sizeof(double)) : NULL;
-        if (!times || (o->profile && !node_sec)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!times || (o->profile && !node_sec)) st = ld_oom();
         for (int64_t r = 0; st == LD_OK && r < o->warmup + o->repeat; r++) {
             ld_exec ex;
             double t0 = ld_now_sec();
@@ -258,11 +269,7 @@ static ld_status run_main(run_opts *o) {
     if (st == LD_OK && node_sec) print_profile(g, node_sec, o->repeat, o->json ? stderr : stdout);
     if (st == LD_OK && o->save) {
         if (strstr(o->save, ".json") && ns >= 1) {
-            if (!o->force) {
-                FILE *f = fopen(o->save, "r");
-                if (f) { fclose(f); st = ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", o->save); }
-            }
-            if (st == LD_OK) st = ld_pg_write_results(o->save, "layerdiff-fp32", results, ns, sample_sec);
+            st = ld_pg_write_results(o->save, "layerdiff-fp32", results, ns, sample_sec, o->force);
         } else {
             st = ld_feed_save(o->save, &results[0], o->force);
         }
@@ -270,7 +277,8 @@ static ld_status run_main(run_opts *o) {
     }
     if (st == LD_OK && o->json) {
         cJSON_AddStringToObject(js, "model", o->model);
-        cJSON_AddNumberToObject(js, "samples", ns);
+        cJSON_AddNumberToObject(js, "feeds", ns);
+        cJSON_AddNumberToObject(js, "samples", (double)total);
         cJSON_AddNumberToObject(js, "threads", ld_nthreads);
         cJSON_AddItemToObject(js, "outputs", jouts);
         jouts = NULL;

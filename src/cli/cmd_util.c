@@ -1,5 +1,6 @@
 /*
-** cmd_util.c — helpers shared by the commands: error printing, CPU count.
+** cmd_util.c — helpers shared by the commands: error printing, CPU count, flag parsing (the
+** data flags run, compare, autopin and browse share are parsed here, once).
 */
 #include "cmd.h"
 
@@ -85,4 +86,59 @@ void ld_tensor_stats(const ld_tensor *t, ld_stats *s) {
     } else {
         s->min = s->max = NAN;
     }
+}
+
+ld_status ld_arg_hw(const char *flag, const char *v, int *h, int *w) {
+    char *end;
+    long a = strtol(v, &end, 10), b = a;   /* "N" alone is NxN */
+    if (*end == 'x' || *end == 'X') b = strtol(end + 1, &end, 10);
+    if (*end || a < 1 || b < 1 || a > 65536 || b > 65536) return ld_error(LD_ERR_USAGE, "%s takes HxW (got '%s')", flag, v);
+    *h = (int)a;
+    *w = (int)b;
+    return LD_OK;
+}
+
+ld_status ld_arg_floats(const char *flag, const char *v, float *out, int *n) {
+    *n = 0;
+    const char *p = v;
+    while (*p && *n < 4) {
+        char *end;
+        out[(*n)++] = strtof(p, &end);
+        if (end == p) return ld_error(LD_ERR_USAGE, "%s takes comma-separated numbers (got '%s')", flag, v);
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return ld_error(LD_ERR_USAGE, "%s takes comma-separated numbers (got '%s')", flag, v);
+    }
+    return LD_OK;
+}
+
+bool ld_arg_data(int argc, char **argv, int *i, const char *cmd, ld_input_opts *in, ld_data_opts *data,
+                 ld_status *st) {
+    const char *v = NULL;
+    int64_t iv;
+    assert(in->specs);
+#define VAL(name) ld_arg_value(argc, argv, i, name, &v, st)
+    if (VAL("--input")) {
+        if (!*st && in->nspecs >= LD_MAX_INPUT_SPECS) *st = ld_usage_error(cmd, "too many --input options");
+        if (!*st) in->specs[in->nspecs++] = v;
+    } else if (VAL("--inputs")) in->inputs_file = v;
+    else if (VAL("--val-range")) { if (!*st) *st = ld_parse_range(v, &in->lo, &in->hi); }
+    else if (VAL("--seed")) { if (!*st && !(*st = ld_arg_int("--seed", v, 0, INT64_MAX, &iv))) in->seed = (uint64_t)iv; }
+    else if (VAL("--batch")) {
+        if (!*st) *st = ld_arg_int("--batch", v, 1, 1 << 20, &in->batch);
+        data->batch = in->split = in->batch;       /* explicit: also cuts given arrays */
+    } else if (VAL("--data")) data->path = v;
+    else if (VAL("--max-samples")) { if (!*st) *st = ld_arg_int("--max-samples", v, 1, INT64_MAX, &data->max_samples); }
+    else if (VAL("--resize")) { if (!*st) *st = ld_arg_hw("--resize", v, &data->resize_h, &data->resize_w); }
+    else if (VAL("--center-crop")) { if (!*st) *st = ld_arg_hw("--center-crop", v, &data->crop_h, &data->crop_w); }
+    else if (VAL("--mean")) { if (!*st) *st = ld_arg_floats("--mean", v, data->mean, &data->nmean); }
+    else if (VAL("--std")) { if (!*st) *st = ld_arg_floats("--std", v, data->std, &data->nstd); }
+    else if (ld_arg_flag(argv, *i, "--imagenet-norm")) data->imagenet_norm = true;
+    else return false;
+#undef VAL
+    return true;
+}
+
+ld_status ld_arg_data_check(const char *cmd, const ld_input_opts *in, const ld_data_opts *data) {
+    if (data->path && (in->inputs_file || in->nspecs)) return ld_usage_error(cmd, "--data excludes --input/--inputs");
+    return LD_OK;
 }

@@ -22,7 +22,7 @@ static ld_status run_keep(ld_model *m, const ld_feed *in, ld_exec *ex, ld_feed *
         if (val->has_decl && val->decl_dtype != LD_UNDEFINED && val->decl_dtype != t->dtype &&
             ld_dtype_is_float(val->decl_dtype) && ld_dtype_is_float(t->dtype)) {
             ld_tensor *c = calloc(1, sizeof *c);
-            if (!c) return ld_error(LD_ERR_NOMEM, "out of memory");
+            if (!c) return ld_oom();
             ld_status st = ld_tensor_convert(c, t, val->decl_dtype);
             if (st == LD_OK) st = ld_feed_add(conv, in->items[k].name, c);
             if (st != LD_OK) { ld_tensor_free(c); return st; }

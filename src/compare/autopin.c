@@ -221,7 +221,7 @@ static ld_status prune(search *S, bool *set, const cand *order, int norder) {
 static ld_status greedy(search *S, cand *cs, int nc) {
     int n = S->s->model->graph->nnodes;
     bool *set = calloc(n + 1, sizeof(bool));
-    if (!set) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!set) return ld_oom();
     ld_goal_eval e;
     int lo = 0, hi = -1;
     ld_status st = LD_OK;
@@ -254,7 +254,7 @@ static ld_status ordered(search *S, cand *cs, int nc) {
     int n = S->s->model->graph->nnodes;
     int *topo = malloc(sizeof(int) * (nc + 1));
     bool *set = calloc(n + 1, sizeof(bool));
-    if (!topo || !set) { free(topo); free(set); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    if (!topo || !set) { free(topo); free(set); return ld_oom(); }
     for (int j = 0; j < nc; j++) topo[j] = cs[j].node;
     for (int a = 1; a < nc; a++)     /* insertion sort by node index */
         for (int b = a; b > 0 && topo[b - 1] > topo[b]; b--) { int t = topo[b]; topo[b] = topo[b - 1]; topo[b - 1] = t; }
@@ -286,7 +286,7 @@ static ld_status ordered(search *S, cand *cs, int nc) {
     if (st == LD_OK && found > 0 && S->o->prune) {
         SET_K(found);
         cand *ord = malloc(sizeof(cand) * (nc + 1));   /* prune in ranking order */
-        if (!ord) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!ord) st = ld_oom();
         else {
             memcpy(ord, cs, sizeof(cand) * nc);
             st = prune(S, set, ord, nc);
@@ -337,7 +337,7 @@ ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_res
     S.cur = calloc(g->nnodes + 1, sizeof(bool));
     cand *cs = calloc(g->nnodes + 1, sizeof(cand));
     S.runs = calloc(s->nsamples + 1, sizeof *S.runs);
-    if (!r->pinned || !S.cur || !cs || !S.runs) { free(cs); free(S.cur); free(S.runs); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    if (!r->pinned || !S.cur || !cs || !S.runs) { free(cs); free(S.cur); free(S.runs); return ld_oom(); }
     /* the user's own pins are the starting point and stay pinned */
     memcpy(S.cur, s->pinned, sizeof(bool) * g->nnodes);
     ld_compare_opts co = s->opts;

@@ -114,7 +114,7 @@ static ld_status const_target(cmp_state *s, int v, ld_target f, ld_tensor **use)
     if (!is_f32(cv) || f == LD_TARGET_FP32) return LD_OK;
     if (!s->cconst[v]) {
         ld_tensor *r = calloc(1, sizeof *r);
-        if (!r) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!r) return ld_oom();
         ld_status st = ld_policy_round_tensor(f, cv, r);
         if (st != LD_OK) { ld_tensor_free(r); return st; }
         s->cconst[v] = r;
@@ -132,7 +132,7 @@ static ld_status alloc_outs(const ld_node *n, ld_tensor **o) {
         o[k] = NULL;
         if (n->out[k] < 0) continue;
         o[k] = calloc(1, sizeof(ld_tensor));
-        if (!o[k]) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!o[k]) return ld_oom();
     }
     return LD_OK;
 }
@@ -360,7 +360,7 @@ ld_status ld_compare_init(ld_compare *c, ld_model *m, const ld_compare_opts *o) 
     c->nnodes = g->nnodes;
     c->nodes = calloc(g->nnodes + 1, sizeof *c->nodes);
     c->outputs = calloc(g->noutputs + 1, sizeof *c->outputs);
-    if (!c->nodes || !c->outputs) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!c->nodes || !c->outputs) return ld_oom();
     c->first_iso.node = c->first_prop.node = -1;
     for (int i = 0; i < g->nnodes; i++) {
         ld_node_result *nr = &c->nodes[i];
@@ -371,7 +371,7 @@ ld_status ld_compare_init(ld_compare *c, ld_model *m, const ld_compare_opts *o) 
         nr->quantized = !nr->pinned && ld_policy_quantizes(&o->policy, n);
         nr->nout = n->nout;
         nr->outs = calloc(n->nout + 1, sizeof *nr->outs);
-        if (!nr->outs) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!nr->outs) return ld_oom();
         for (int k = 0; k < n->nout; k++) {
             ld_tensor_result *r = &nr->outs[k];
             r->value = n->out[k];
@@ -391,13 +391,13 @@ static ld_status append_rows(ld_tensor **acc, const ld_tensor *t) {
     if (!is_f32(t) || t->ndim != 2) return LD_OK;
     if (!*acc) {
         *acc = calloc(1, sizeof **acc);
-        if (!*acc) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!*acc) return ld_oom();
         return ld_tensor_copy(*acc, t);
     }
     ld_tensor *a = *acc;
     if (a->dims[1] != t->dims[1]) return LD_OK;
     float *nd = realloc(a->data, (size_t)(a->numel + t->numel) * sizeof(float));
-    if (!nd) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!nd) return ld_oom();
     memcpy(nd + a->numel, t->data, t->numel * sizeof(float));
     a->data = nd;
     a->dims[0] += t->dims[0];
@@ -423,13 +423,13 @@ static void state_free(cmp_state *s) {
 static ld_status state_open(ld_compare *c, const ld_feed *in, cmp_state **out) {
     ld_graph *g = c->model->graph;
     cmp_state *s = calloc(1, sizeof *s);
-    if (!s) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!s) return ld_oom();
     s->c = c;
     ld_status st = ld_exec_init(&s->rx, g, NULL);
     if (st == LD_OK) st = ld_exec_init(&s->tx, g, NULL);
     s->fmt = calloc(g->nvalues + 1, sizeof *s->fmt);
     s->cconst = calloc(g->nvalues + 1, sizeof *s->cconst);
-    if (st == LD_OK && (!s->fmt || !s->cconst)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && (!s->fmt || !s->cconst)) st = ld_oom();
     for (int k = 0; st == LD_OK && k < in->n; k++) {
         st = ld_exec_set_input(&s->rx, in->items[k].name, in->items[k].t);
         if (st == LD_OK) st = ld_exec_set_input(&s->tx, in->items[k].name, in->items[k].t);
@@ -708,7 +708,7 @@ void ld_incr_close(ld_incremental *inc) {
 ld_status ld_incr_open(ld_incremental **out, ld_model *m, const ld_compare_opts *o,
                        const ld_feed *samples, int nsamples, const int64_t *labels, int64_t nlabels) {
     ld_incremental *inc = calloc(1, sizeof *inc);
-    if (!inc) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!inc) return ld_oom();
     ld_compare_opts oo = *o;
     oo.keep_ref = oo.keep_tgt = true;
     int n = m->graph->nnodes;
@@ -716,7 +716,7 @@ ld_status ld_incr_open(ld_incremental **out, ld_model *m, const ld_compare_opts 
     inc->nlabels = nlabels;
     inc->runs = calloc(nsamples + 1, sizeof *inc->runs);
     inc->last = calloc(n + 1, sizeof(bool));
-    ld_status st = (!inc->runs || !inc->last) ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
+    ld_status st = (!inc->runs || !inc->last) ? ld_oom() : LD_OK;
     if (st == LD_OK) st = ld_compare_init(&inc->c, m, &oo);
     for (int k = 0; st == LD_OK && k < nsamples; k++) {
         st = state_open(&inc->c, &samples[k], &inc->runs[k]);

@@ -9,6 +9,7 @@
 */
 #include "ld_autopin.h"
 #include "ld_numeric.h"
+#include "ld_outfile.h"
 #include "load_internal.h"
 
 #include <errno.h>
@@ -50,7 +51,7 @@ typedef struct writer {
 
 static ld_status add_node(writer *w, Onnx__NodeProto *n) {
     Onnx__NodeProto **ne = realloc(w->extra, sizeof *ne * (w->nextra + 1));
-    if (!ne) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!ne) return ld_oom();
     w->extra = ne;
     w->extra[w->nextra++] = n;
     return LD_OK;
@@ -87,9 +88,9 @@ static ld_status cast_of(writer *w, int v, const char *src, int to, const char *
     int side = to == 1 ? 1 : 0;
     if (!w->cast_name[side][v]) {
         char *nm = dupcat(src, to == 1 ? "__layerdiff_fp32" : "__layerdiff_lowp");
-        if (!nm) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!nm) return ld_oom();
         Onnx__NodeProto *c = make_cast(src, nm, to, w->ncast++);
-        if (!c) { free(nm); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+        if (!c) { free(nm); return ld_oom(); }
         LD_TRY(add_node(w, c));
         w->cast_name[side][v] = nm;
     }
@@ -101,7 +102,7 @@ static ld_status cast_of(writer *w, int v, const char *src, int to, const char *
 static ld_status tensor_to_lowp(Onnx__TensorProto *tp, int lp, const ld_tensor *val) {
     size_t n = (size_t)val->numel;
     uint16_t *d = malloc(n * 2 + 1);
-    if (!d) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!d) return ld_oom();
     const float *f = val->data;
     for (size_t i = 0; i < n; i++) d[i] = lp == 10 ? ld_f32_to_f16(f[i]) : ld_f32_to_bf16(f[i]);
     free(tp->float_data);
@@ -135,7 +136,7 @@ static ld_status sort_nodes(Onnx__GraphProto *gp) {
     int *indeg = calloc(n + 1, sizeof(int)), *order = malloc(sizeof(int) * (n + 1));
     bool *done = calloc(n + 1, sizeof(bool));
     ld_status st = LD_OK;
-    if (!prod || !indeg || !order || !done) { st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    if (!prod || !indeg || !order || !done) { st = ld_oom(); goto out; }
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t o = 0; o < gp->node[i]->n_output; o++)
@@ -162,7 +163,7 @@ static ld_status sort_nodes(Onnx__GraphProto *gp) {
         }
     }
     Onnx__NodeProto **sorted = malloc(sizeof *sorted * (n + 1));
-    if (!sorted) { st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    if (!sorted) { st = ld_oom(); goto out; }
     for (size_t i = 0; i < n; i++) sorted[i] = gp->node[order[i]];
     free(gp->node);
     gp->node = sorted;
@@ -179,8 +180,7 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
                                ld_target target, const char *out_path, bool force) {
     if (target != LD_TARGET_FP16 && target != LD_TARGET_BF16)
         return ld_error(LD_ERR_USAGE, "--write-model writes FP16 or BF16 models (target is %s)", ld_target_format(target)->name);
-    struct stat sst;
-    if (!force && stat(out_path, &sst) == 0) return ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", out_path);
+    LD_TRY(ld_out_check(out_path, force ? LD_OUT_FORCE : 0));
     const ld_graph *g = m->graph;
     for (int i = 0; i < g->nnodes; i++)
         if (g->nodes[i].nimplicit || (g->nodes[i].op && (g->nodes[i].op->flags & LD_OPF_SUBGRAPH)))
@@ -206,11 +206,11 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
     w.cast_name[0] = calloc(g->nvalues + 1, sizeof(char *));
     w.cast_name[1] = calloc(g->nvalues + 1, sizeof(char *));
     int *vtype = calloc(g->nvalues + 1, sizeof(int));   /* 0 not float, 1 fp32, lp */
-    ld_status st = (!w.cast_name[0] || !w.cast_name[1] || !vtype) ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
+    ld_status st = (!w.cast_name[0] || !w.cast_name[1] || !vtype) ? ld_oom() : LD_OK;
     /* node index in the file -> planned node */
     const ld_node **byfile = calloc(gp->n_node + 1, sizeof *byfile);
     int *plan_index = calloc(gp->n_node + 1, sizeof(int));
-    if (st == LD_OK && (!byfile || !plan_index)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && (!byfile || !plan_index)) st = ld_oom();
     for (int i = 0; st == LD_OK && i < g->nnodes; i++) {
         if (g->nodes[i].orig_index >= (int)gp->n_node) { st = ld_error(LD_ERR_INTERNAL, "node index mismatch"); break; }
         byfile[g->nodes[i].orig_index] = &g->nodes[i];
@@ -227,7 +227,7 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
     /* initializers: low precision when only low-precision nodes read them; read by both
      * kinds, they keep their FP32 data for the FP32 nodes and get a low-precision twin */
     char *lowuse = calloc(g->nvalues + 1, 1), *hiuse = calloc(g->nvalues + 1, 1);
-    if (st == LD_OK && (!lowuse || !hiuse)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && (!lowuse || !hiuse)) st = ld_oom();
     for (int i = 0; st == LD_OK && i < g->nnodes; i++) {
         const ld_node *n = &g->nodes[i];
         bool hi = stays_fp32(n, pinned, i);
@@ -259,7 +259,7 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
         free(pbuf);
         char *nm = dupcat(src->name, "__layerdiff_lowp");
         Onnx__TensorProto **ni = twin && nm ? realloc(gp->initializer, sizeof *ni * (gp->n_initializer + 1)) : NULL;
-        if (!ni) { free(nm); if (twin) onnx__tensor_proto__free_unpacked(twin, NULL); st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+        if (!ni) { free(nm); if (twin) onnx__tensor_proto__free_unpacked(twin, NULL); st = ld_oom(); break; }
         gp->initializer = ni;
         free(twin->name);
         twin->name = nm;
@@ -306,7 +306,7 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
         if (vtype[v] != w.lp) continue;
         const char *name = g->values[v].name;
         char *low = dupcat(name, "__layerdiff_lowp_out");
-        if (!low) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+        if (!low) { st = ld_oom(); break; }
         for (size_t f = 0; f < gp->n_node; f++) {
             Onnx__NodeProto *np = gp->node[f];
             for (size_t k = 0; k < np->n_output; k++)
@@ -318,11 +318,11 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
             if (!strcmp(w.extra[e]->input[0], name)) { free(w.extra[e]->input[0]); w.extra[e]->input[0] = strdup(low); }
         Onnx__NodeProto *c = make_cast(low, name, 1, w.ncast++);
         free(low);
-        st = c ? add_node(&w, c) : ld_error(LD_ERR_NOMEM, "out of memory");
+        st = c ? add_node(&w, c) : ld_oom();
     }
     if (st == LD_OK) {   /* append the Casts; types changed, so drop value_info for re-inference */
         Onnx__NodeProto **nn = realloc(gp->node, sizeof *nn * (gp->n_node + w.nextra + 1));
-        if (!nn) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!nn) st = ld_oom();
         else {
             gp->node = nn;
             for (int e = 0; e < w.nextra; e++) gp->node[gp->n_node++] = w.extra[e];
@@ -337,13 +337,10 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
     if (st == LD_OK) {
         size_t n = onnx__model_proto__get_packed_size(mp);
         uint8_t *out = malloc(n + 1);
-        FILE *fp = out ? fopen(out_path, "wb") : NULL;
-        if (!out) st = ld_error(LD_ERR_NOMEM, "out of memory");
-        else if (!fp) st = ld_error(LD_ERR_CANTCREAT, "%s: %s", out_path, strerror(errno));
+        if (!out) st = ld_oom();
         else {
             onnx__model_proto__pack(mp, out);
-            bool ok = fwrite(out, 1, n, fp) == n;
-            if (fclose(fp) != 0 || !ok) st = ld_error(LD_ERR_IO, "%s: write failed", out_path);
+            st = ld_out_write_all(out_path, force ? LD_OUT_FORCE : 0, out, n);
         }
         free(out);
     }

@@ -5,6 +5,7 @@
 */
 #include "ld_report.h"
 #include "ld_numeric.h"
+#include "ld_outfile.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -247,22 +248,17 @@ cJSON *ld_report_json(const ld_compare *c, const ld_report_meta *meta) {
 }
 
 ld_status ld_report_write(const char *path, const ld_compare *c, const ld_report_meta *meta, bool force) {
-    struct stat st;
-    bool out = !strcmp(path, "-");
-    if (!out && !force && stat(path, &st) == 0)
-        return ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", path);
+    unsigned flags = LD_OUT_STDOUT | (force ? LD_OUT_FORCE : 0);
+    LD_TRY(ld_out_check(path, flags));
     cJSON *r = ld_report_json(c, meta);
     char *txt = cJSON_Print(r);
     cJSON_Delete(r);
-    if (!txt) return ld_error(LD_ERR_NOMEM, "out of memory");
-    FILE *f = out ? stdout : fopen(path, "w");
-    if (!f) { free(txt); return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno)); }
+    if (!txt) return ld_oom();
     size_t n = strlen(txt);
-    bool ok = fwrite(txt, 1, n, f) == n && fputc('\n', f) != EOF;
+    txt[n] = '\n';   /* replaces the NUL: the file ends with a newline */
+    ld_status st = ld_out_write_all(path, flags, txt, n + 1);
     free(txt);
-    if (!out) ok = (fclose(f) == 0) && ok;
-    if (!ok) return ld_error(LD_ERR_IO, "%s: write failed", path);
-    return LD_OK;
+    return st;
 }
 
 /* ---- terminal ---- */

@@ -37,7 +37,7 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     if (st != LD_OK) return ld_err_prefix_path(st, a->model);
     ld_graph *g = s->model->graph;
     s->pinned = calloc(g->nnodes + 1, sizeof(bool));
-    if (!s->pinned) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!s->pinned) return ld_oom();
     LD_TRY(ld_pins_apply(g, a->pins, a->npins, s->pinned));
     LD_TRY(load_samples(s, a->data.path, &s->samples, &s->nsamples, &s->names, &s->nnames));
     if (a->data.path) snprintf(s->data_desc, sizeof s->data_desc, "%s", a->data.path);

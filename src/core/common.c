@@ -24,6 +24,10 @@ ld_status ld_error(ld_status st, const char *fmt, ...) {
     return st;
 }
 
+ld_status ld_oom(void) {
+    return ld_error(LD_ERR_NOMEM, "out of memory");
+}
+
 ld_status ld_err_prefix(ld_status st, const char *fmt, ...) {
     char pre[1024], old[sizeof err_buf];
     va_list ap;

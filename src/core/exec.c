@@ -78,7 +78,7 @@ static ld_status node_run_impl(ld_exec *ex, const ld_node *node, ld_tensor **in,
     if (wd == LD_UNDEFINED) return node_call(ex, node, in, out, plan);
     ld_tensor *tmp = calloc(node->nin + 1, sizeof(ld_tensor));
     ld_tensor **win = calloc(node->nin + 1, sizeof(ld_tensor *));
-    ld_status st = (!tmp || !win) ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
+    ld_status st = (!tmp || !win) ? ld_oom() : LD_OK;
     if (st == LD_OK) st = widen_inputs(node, in, wd, plan, tmp, win);
     if (st == LD_OK) st = node_call(ex, node, win, out, plan);
     if (st == LD_OK || (plan && st == LD_DYNAMIC)) {
@@ -138,7 +138,7 @@ ld_status ld_exec_init(ld_exec *ex, ld_graph *g, ld_exec *parent) {
     ex->parent = parent;
     ex->vals = calloc(g->nvalues + 1, sizeof(ld_tensor *));
     ex->owned = calloc(g->nvalues + 1, sizeof(bool));
-    if (!ex->vals || !ex->owned) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!ex->vals || !ex->owned) return ld_oom();
     for (int v = 0; v < g->nvalues; v++) ex->vals[v] = g->values[v].const_val;
     return LD_OK;
 }
@@ -229,7 +229,7 @@ ld_status ld_exec_run(ld_exec *ex) {
         ld_tensor **ins = node->nin <= 64 ? in_buf : calloc(node->nin, sizeof *ins);
         if (ins == in_buf) memset(in_buf, 0, sizeof in_buf);   /* reads past nin see NULL */
         ld_tensor **outs = node->nout <= 64 ? out_buf : calloc(node->nout, sizeof *outs);
-        ld_status st = (!ins || !outs) ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
+        ld_status st = (!ins || !outs) ? ld_oom() : LD_OK;
         for (int k = 0; st == LD_OK && k < node->nin; k++) {
             int v = node->in[k];
             ins[k] = v >= 0 ? ex->vals[v] : NULL;
@@ -240,7 +240,7 @@ ld_status ld_exec_run(ld_exec *ex) {
             outs[k] = NULL;
             if (node->out[k] < 0) continue;
             outs[k] = calloc(1, sizeof(ld_tensor));
-            if (!outs[k]) st = ld_error(LD_ERR_NOMEM, "out of memory");
+            if (!outs[k]) st = ld_oom();
         }
         double t0 = ex->node_seconds ? ld_now_sec() : 0;
         if (st == LD_OK && view_move_ok(ex, node, i, ins, outs)) st = view_move(ex, node, ins, outs);

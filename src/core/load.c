@@ -42,7 +42,7 @@ static int map_find(const build_ctx *b, const char *name) {
 static ld_status map_grow(build_ctx *b) {
     int cap = b->map.cap ? b->map.cap * 2 : 64;
     int *slot = malloc(sizeof(int) * cap);
-    if (!slot) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!slot) return ld_oom();
     for (int i = 0; i < cap; i++) slot[i] = -1;
     free(b->map.slot);
     b->map.slot = slot;
@@ -60,12 +60,12 @@ static ld_status value_add(build_ctx *b, const char *name, int *id) {
     ld_graph *g = b->g;
     if ((g->nvalues + 1) * 2 > b->map.cap) LD_TRY(map_grow(b));
     ld_value *nv = realloc(g->values, sizeof *nv * (g->nvalues + 1));
-    if (!nv) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!nv) return ld_oom();
     g->values = nv;
     ld_value *v = &g->values[g->nvalues];
     memset(v, 0, sizeof *v);
     v->name = ld_strdup(name);
-    if (!v->name) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!v->name) return ld_oom();
     v->producer = -1;
     v->outer = -1;
     v->last_use = -1;
@@ -152,7 +152,7 @@ static ld_status copy_attr(build_ctx *b, const Onnx__AttributeProto *ap, ld_attr
     }
     if (ap->t) {
         a->t = calloc(1, sizeof *a->t);
-        if (!a->t) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!a->t) return ld_oom();
         LD_TRY(ld_tensor_from_proto(b->m, ap->t, a->t));
     }
     if (ap->g) LD_TRY(build_graph(b, b->m, ap->g, &a->g));
@@ -178,7 +178,7 @@ static ld_status copy_attr(build_ctx *b, const Onnx__AttributeProto *ap, ld_attr
         a->tensors = calloc(a->n + 1, sizeof(ld_tensor *));
         for (int i = 0; i < a->n; i++) {
             a->tensors[i] = calloc(1, sizeof(ld_tensor));
-            if (!a->tensors[i]) return ld_error(LD_ERR_NOMEM, "out of memory");
+            if (!a->tensors[i]) return ld_oom();
             LD_TRY(ld_tensor_from_proto(b->m, ap->tensors[i], a->tensors[i]));
         }
         break;
@@ -201,7 +201,7 @@ static ld_status copy_attr(build_ctx *b, const Onnx__AttributeProto *ap, ld_attr
     }
     if ((a->type == LD_ATTR_FLOATS && !a->floats) || (a->type == LD_ATTR_INTS && !a->ints) ||
         !a->name)
-        return ld_error(LD_ERR_NOMEM, "out of memory");
+        return ld_oom();
     return LD_OK;
 }
 
@@ -214,7 +214,7 @@ static const char *norm_domain(const char *d) {
 static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphProto *gp,
                              ld_graph **out) {
     ld_graph *g = calloc(1, sizeof *g);
-    if (!g) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!g) return ld_oom();
     *out = g;
     g->model = m;
     g->parent = parent ? parent->g : NULL;
@@ -232,7 +232,7 @@ static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphPr
         ld_value *v = &g->values[id];
         v->is_init = true;
         v->const_val = calloc(1, sizeof(ld_tensor));
-        if (!v->const_val) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+        if (!v->const_val) { st = ld_oom(); break; }
         st = ld_tensor_from_proto(m, tp, v->const_val);
         if (st != LD_OK) ld_err_prefix(st, "initializer '%s'", name);
     }
@@ -253,7 +253,7 @@ static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphPr
     /* 3. node outputs */
     g->nnodes = (int)gp->n_node;
     g->nodes = calloc(gp->n_node + 1, sizeof(ld_node));
-    if (!g->nodes || !g->inputs) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!g->nodes || !g->inputs) st = ld_oom();
     for (int ni = 0; ni < g->nnodes && st == LD_OK; ni++) {
         const Onnx__NodeProto *np = gp->node[ni];
         ld_node *n = &g->nodes[ni];
@@ -269,7 +269,7 @@ static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphPr
         }
         n->nout = (int)np->n_output;
         n->out = calloc(n->nout + 1, sizeof(int));
-        if (!n->out || !n->name || !n->op_type) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+        if (!n->out || !n->name || !n->op_type) { st = ld_oom(); break; }
         for (int o = 0; o < n->nout; o++) {
             const char *name = np->output[o] ? np->output[o] : "";
             n->out[o] = -1;
@@ -290,7 +290,7 @@ static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphPr
         ld_node *n = &g->nodes[ni];
         n->nin = (int)np->n_input;
         n->in = calloc(n->nin + 1, sizeof(int));
-        if (!n->in) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+        if (!n->in) { st = ld_oom(); break; }
         for (int i = 0; i < n->nin && st == LD_OK; i++) {
             const char *name = np->input[i] ? np->input[i] : "";
             n->in[i] = -1;
@@ -303,7 +303,7 @@ static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphPr
         }
         n->nattr = (int)np->n_attribute;
         n->attrs = calloc(n->nattr + 1, sizeof(ld_attr));
-        if (!n->attrs) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+        if (!n->attrs) { st = ld_oom(); break; }
         for (int a = 0; a < n->nattr && st == LD_OK; a++) {
             st = copy_attr(&b, np->attribute[a], &n->attrs[a]);
             if (st != LD_OK) { ld_err_prefix(st, "node '%s' (%s)", n->name, n->op_type); break; }
@@ -319,7 +319,7 @@ static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphPr
                     for (int q = 0; q < n->nimplicit; q++) seen |= n->implicit[q] == ov;
                     if (seen) continue;
                     int *ni2 = realloc(n->implicit, sizeof(int) * (n->nimplicit + 1));
-                    if (!ni2) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+                    if (!ni2) { st = ld_oom(); break; }
                     n->implicit = ni2;
                     n->implicit[n->nimplicit++] = ov;
                 }
@@ -328,7 +328,7 @@ static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphPr
     }
     /* 5. outputs and value_info */
     g->outputs = calloc(gp->n_output + 1, sizeof(int));
-    if (!g->outputs && st == LD_OK) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!g->outputs && st == LD_OK) st = ld_oom();
     for (size_t i = 0; i < gp->n_output && st == LD_OK; i++) {
         const char *name = gp->output[i]->name ? gp->output[i]->name : "";
         if ((st = resolve_name(&b, name, &id)) != LD_OK) break;
@@ -373,7 +373,7 @@ static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, u
     if (!mp) return ld_error(LD_ERR_DATA, "not a valid ONNX model (protobuf parse failed: truncated or corrupt)");
     ld_status st = LD_OK;
     ld_model *m = calloc(1, sizeof *m);
-    if (!m) { onnx__model_proto__free_unpacked(mp, NULL); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    if (!m) { onnx__model_proto__free_unpacked(mp, NULL); return ld_oom(); }
     m->path = ld_strdup(path);
     m->lenient = (flags & LD_LOAD_LENIENT) != 0;
     const char *slash = strrchr(path, '/');

@@ -62,7 +62,7 @@ static ld_status map_external(ld_model *m, const char *rel, const uint8_t **base
     }
     close(fd);
     ld_mapping *nm = realloc(m->maps, sizeof *nm * (m->nmaps + 1));
-    if (!nm) { if (addr) munmap(addr, st.st_size); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    if (!nm) { if (addr) munmap(addr, st.st_size); return ld_oom(); }
     m->maps = nm;
     m->maps[m->nmaps].addr = addr;
     m->maps[m->nmaps].len = (size_t)st.st_size;
@@ -136,7 +136,7 @@ ld_status ld_tensor_from_proto(ld_model *m, const Onnx__TensorProto *tp, ld_tens
         char **s = t->data;
         for (int64_t i = 0; i < t->numel; i++) {
             s[i] = ld_strndup((const char *)tp->string_data[i].data, tp->string_data[i].len);
-            if (!s[i]) return ld_error(LD_ERR_NOMEM, "out of memory");
+            if (!s[i]) return ld_oom();
         }
         return LD_OK;
     }
@@ -191,7 +191,7 @@ ld_status ld_tensor_from_proto(ld_model *m, const Onnx__TensorProto *tp, ld_tens
             if (tp->n_int32_data != nb && (int64_t)tp->n_int32_data != n) CHECK_COUNT(tp->n_int32_data);
             if (tp->n_int32_data == nb) {
                 uint8_t *tmp = malloc(nb ? nb : 1);
-                if (!tmp) return ld_error(LD_ERR_NOMEM, "out of memory");
+                if (!tmp) return ld_oom();
                 for (size_t i = 0; i < nb; i++) tmp[i] = (uint8_t)tp->int32_data[i];
                 unpack_subbyte(t, tmp);
                 free(tmp);
@@ -242,7 +242,7 @@ ld_status ld_file_read(const char *path, uint8_t **buf, size_t *len) {
         n += r;
         if (n < cap) break;
         uint8_t *nb = realloc(b, cap * 2 + 1);
-        if (!nb) { free(b); fclose(f); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+        if (!nb) { free(b); fclose(f); return ld_oom(); }
         b = nb;
         cap *= 2;
     }

@@ -32,7 +32,7 @@ ld_status ld_graph_toposort(ld_graph *g) {
     int *cons_start = calloc(n + 2, sizeof(int)), *cons = NULL, *heap = calloc(n + 1, sizeof(int));
     bool *done = calloc(n + 1, sizeof(bool));
     ld_status st = LD_OK;
-    if (!indeg || !order || !cons_start || !heap || !done) { st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    if (!indeg || !order || !cons_start || !heap || !done) { st = ld_oom(); goto out; }
     /* edges producer -> consumer, counted per input occurrence */
     int nedges = 0;
     for (int i = 0; i < n; i++) {
@@ -48,7 +48,7 @@ ld_status ld_graph_toposort(ld_graph *g) {
     for (int i = 0; i < n; i++) cons_start[i + 1] += cons_start[i];
     cons = calloc(nedges + 1, sizeof(int));
     int *fill = calloc(n + 1, sizeof(int));
-    if (!cons || !fill) { free(fill); st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    if (!cons || !fill) { free(fill); st = ld_oom(); goto out; }
     for (int i = 0; i < n; i++) {
         ld_node *nd = &g->nodes[i];
         for (int k = 0; k < nd->nin + nd->nimplicit; k++) {
@@ -90,7 +90,7 @@ ld_status ld_graph_toposort(ld_graph *g) {
         goto out;
     }
     ld_node *sorted = malloc(sizeof(ld_node) * (n + 1));
-    if (!sorted) { st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    if (!sorted) { st = ld_oom(); goto out; }
     for (int i = 0; i < n; i++) sorted[i] = g->nodes[order[i]];
     free(g->nodes);
     g->nodes = sorted;
@@ -184,7 +184,7 @@ ld_status ld_graph_fold_constants(ld_graph *g) {
         ld_status st = LD_OK;
         for (int k = 0; k < n->nout; k++) {
             outs[k] = n->out[k] >= 0 ? calloc(1, sizeof(ld_tensor)) : NULL;
-            if (n->out[k] >= 0 && !outs[k]) st = ld_error(LD_ERR_NOMEM, "out of memory");
+            if (n->out[k] >= 0 && !outs[k]) st = ld_oom();
         }
         if (st == LD_OK) st = ld_node_run(NULL, n, ins, outs);
         if (st != LD_OK) {

@@ -159,10 +159,10 @@ ld_status ld_tensor_copy(ld_tensor *dst, const ld_tensor *src) {
     dst->seq_dtype = src->seq_dtype;
     if (src->kind == LD_KIND_SEQUENCE) {
         dst->seq = calloc(src->seq_len ? src->seq_len : 1, sizeof *dst->seq);
-        if (!dst->seq) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!dst->seq) return ld_oom();
         for (int i = 0; i < src->seq_len; i++) {
             dst->seq[i] = calloc(1, sizeof(ld_tensor));
-            if (!dst->seq[i]) return ld_error(LD_ERR_NOMEM, "out of memory");
+            if (!dst->seq[i]) return ld_oom();
             dst->seq_len = i + 1;
             LD_TRY(ld_tensor_copy(dst->seq[i], src->seq[i]));
         }
@@ -174,7 +174,7 @@ ld_status ld_tensor_copy(ld_tensor *dst, const ld_tensor *src) {
         char **d = dst->data, *const *s = src->data;
         for (int64_t i = 0; i < src->numel; i++) {
             d[i] = strdup(s[i] ? s[i] : "");
-            if (!d[i]) return ld_error(LD_ERR_NOMEM, "out of memory");
+            if (!d[i]) return ld_oom();
         }
     } else if (dst->nbytes) {
         memcpy(dst->data, src->data, dst->nbytes);
@@ -305,7 +305,7 @@ ld_status ld_tensor_convert(ld_tensor *dst, const ld_tensor *src, ld_dtype to) {
             else if (from == LD_U64) { snprintf(buf, sizeof buf, "%llu", (unsigned long long)((const uint64_t *)src->data)[i]); o[i] = strdup(buf); }
             else if (from == LD_BOOL) o[i] = strdup(((const uint8_t *)src->data)[i] ? "True" : "False");
             else { snprintf(buf, sizeof buf, "%lld", (long long)ld_tensor_get_i64(src, i)); o[i] = strdup(buf); }
-            if (!o[i]) { ld_tensor_clear(&tmp); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+            if (!o[i]) { ld_tensor_clear(&tmp); return ld_oom(); }
         }
     } else if (from == LD_F32 && to == LD_F16) {
         ld_f32_to_f16_n(src->data, tmp.data, n);

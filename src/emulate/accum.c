@@ -74,7 +74,7 @@ static ld_status gemm_node(const ld_node *n, ld_tensor **in, ld_tensor *y) {
     float alpha = ld_attr_float(n, "alpha", 1.0f), beta = ld_attr_float(n, "beta", 1.0f);
     int64_t M = y->dims[0], N = y->dims[1], K = ta ? a->dims[0] : a->dims[1];
     float *acc = malloc(sizeof(float) * (M * N + 1));
-    if (!acc) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!acc) return ld_oom();
     gemm16(M, N, K, a->data, ta ? 1 : K, ta ? M : 1, b->data, tb ? 1 : N, tb ? K : 1, acc);
     float *yd = y->data;
     const ld_tensor *c = n->nin > 2 ? in[2] : NULL;
@@ -173,7 +173,7 @@ static ld_status reduce16(const ld_node *n, ld_tensor **in, ld_tensor *y) {
     const char *op = n->op_type;
     bool sq = !strcmp(op, "ReduceSumSquare") || !strcmp(op, "ReduceL2");
     float *acc = calloc(y->numel + 1, sizeof(float));
-    if (!acc) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!acc) return ld_oom();
     int64_t ostride[LD_MAX_DIMS], s = 1;
     for (int d = x->ndim - 1; d >= 0; d--) { ostride[d] = mask[d] ? 0 : s; s *= mask[d] ? 1 : x->dims[d]; }
     const float *xd = x->data;

@@ -22,6 +22,7 @@
 ** comes back 1 ulp off (relative 6e-8).
 */
 #include "ld_calib.h"
+#include "ld_outfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -105,7 +106,7 @@ ld_status ld_calib_cache_read_ex(const char *path, ld_calib *out, char **header)
             const char *why;
             bool trt = n >= 4 && !memcmp(line, "TRT-", 4);
             if (trt || !parse_entry(line, n, &name, &s, &why)) {
-                if (header && !(*header = ld_strndup(line, n))) st = ld_error(LD_ERR_NOMEM, "out of memory");
+                if (header && !(*header = ld_strndup(line, n))) st = ld_oom();
                 continue;
             }
             st = ld_calib_set(&res, name, ld_calib_scale_to_amax(s));
@@ -147,22 +148,12 @@ ld_status ld_calib_cache_write_header(const char *path, const ld_calib *c, const
             return ld_error(LD_ERR_DATA, "amax %g of '%s' is not a finite non-negative number", (double)c->amax[i],
                             c->names[i]);
     }
-    FILE *f = fopen(path, force ? "w" : "wx");
-    if (!f) {
-        if (errno == EEXIST) return ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", path);
-        return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno));
-    }
-    fprintf(f, "%s\n", header);
+    ld_outfile o;
+    LD_TRY(ld_out_open(path, force ? LD_OUT_FORCE : 0, &o));
+    fprintf(o.f, "%s\n", header);
     for (int i = 0; i < c->n; i++)
-        fprintf(f, "%s: %08x\n", c->names[i], (unsigned)f32_bits(ld_calib_amax_to_scale(c->amax[i])));
-    bool bad = ferror(f) != 0;
-    if (fclose(f) != 0) bad = true;
-    if (bad) {
-        int e = errno;
-        unlink(path);
-        return ld_error(LD_ERR_IO, "%s: write failed: %s", path, strerror(e));
-    }
-    return LD_OK;
+        fprintf(o.f, "%s: %08x\n", c->names[i], (unsigned)f32_bits(ld_calib_amax_to_scale(c->amax[i])));
+    return ld_out_commit(&o);
 }
 
 ld_status ld_calib_cache_write_method(const char *path, const ld_calib *c, ld_calib_method m, bool force) {

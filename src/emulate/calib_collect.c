@@ -111,7 +111,7 @@ static ld_status pick_targets(collector *c, const ld_policy *p) {
     ld_graph *g = c->g;
     c->tidx = malloc(sizeof(int) * (g->nvalues + 1));
     c->t = calloc(g->nvalues + 1, sizeof(target));
-    if (!c->tidx || !c->t) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!c->tidx || !c->t) return ld_oom();
     for (int v = 0; v < g->nvalues; v++) c->tidx[v] = -1;
     for (int i = 0; i < g->nnodes; i++) {
         const ld_node *n = &g->nodes[i];
@@ -189,7 +189,7 @@ ld_status ld_calibrate(ld_model *m, const ld_policy *p, const ld_feed *samples, 
             target *t = &c.t[i];
             if (method == LD_CALIB_MINMAX || !t->seen || t->amax <= 0) continue;
             t->hist = calloc(LD_CALIB_BINS, sizeof(uint64_t));
-            if (!t->hist) st = ld_error(LD_ERR_NOMEM, "out of memory");
+            if (!t->hist) st = ld_oom();
             t->inv_width = LD_CALIB_BINS / t->amax;
             need_hist = true;
         }

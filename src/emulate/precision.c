@@ -74,10 +74,10 @@ ld_status ld_calib_set(ld_calib *c, const char *name, float amax) {
     for (int i = 0; i < c->n; i++)
         if (!strcmp(c->names[i], name)) { c->amax[i] = amax; return LD_OK; }
     char **nn = realloc(c->names, sizeof(char *) * (c->n + 1));
-    if (!nn) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!nn) return ld_oom();
     c->names = nn;
     float *na = realloc(c->amax, sizeof(float) * (c->n + 1));
-    if (!na) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!na) return ld_oom();
     c->amax = na;
     c->names[c->n] = ld_strdup(name);
     c->amax[c->n] = amax;

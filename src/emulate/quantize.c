@@ -145,7 +145,7 @@ static ld_status int8_gemm_like(const ld_policy *p, ld_exec *ex, const ld_node *
     wlayout L = {1, 1, w->numel};
     if (wconst) weight_layout(n, w, &L);
     sw = calloc(L.nch, sizeof(float));
-    if (!sw) { st = ld_error(LD_ERR_NOMEM, "out of memory"); goto out; }
+    if (!sw) { st = ld_oom(); goto out; }
     if (wconst) {
         const float *wd = w->data;
         for (int64_t i = 0; i < w->numel; i++) {

@@ -112,10 +112,10 @@ ld_status data_set_add(data_set *s, ld_tensor *t, const char *name, const char *
         if (nt) s->t = nt;
         char **nn = nt ? realloc(s->names, sizeof *nn * cap) : NULL;
         if (nn) { s->names = nn; s->cap = cap; }
-        else st = ld_error(LD_ERR_NOMEM, "out of memory");
+        else st = ld_oom();
     }
     char *dup = st == LD_OK ? ld_strdup(name ? name : "") : NULL;
-    if (st == LD_OK && !dup) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && !dup) st = ld_oom();
     if (st != LD_OK) { ld_tensor_free(t); return st; }
     s->t[s->n] = t;
     s->names[s->n++] = dup;
@@ -154,7 +154,7 @@ static ld_status array_add(data_set *s, ld_tensor *arr, const char *name, const 
     ld_status st = LD_OK;
     for (int64_t k = 0; k < n && st == LD_OK && !data_set_full(s); k++) {
         ld_tensor *t = ld_tensor_new(arr->dtype, arr->ndim - 1, arr->dims + 1);
-        if (!t) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+        if (!t) { st = ld_oom(); break; }
         memcpy(t->data, (const uint8_t *)arr->data + per * k, per);
         char label[4200], w[4300];
         snprintf(label, sizeof label, n == 1 ? "%s" : "%s[%lld]", name, (long long)k);
@@ -167,7 +167,7 @@ static ld_status array_add(data_set *s, ld_tensor *arr, const char *name, const 
 
 static ld_status npy_file_add(data_set *s, const char *path) {
     ld_tensor *t = calloc(1, sizeof *t);
-    if (!t) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!t) return ld_oom();
     ld_status st = ld_npy_read(path, t);
     if (st != LD_OK) { free(t); return ld_err_prefix_path(st, path); }
     return array_add(s, t, base_name(path), path);
@@ -210,7 +210,7 @@ static ld_status dir_list(const char *dir, char ***paths, char ***names, int *n,
     int cnt = nimg + nnpy, k = 0;
     *paths = st == LD_OK ? calloc(cnt, sizeof **paths) : NULL;
     *names = st == LD_OK ? calloc(cnt, sizeof **names) : NULL;
-    if (st == LD_OK && (!*paths || !*names)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && (!*paths || !*names)) st = ld_oom();
     for (int i = 0; i < ne; i++) {
         const char *nm = ents[i]->d_name;
         if (st == LD_OK && (*images ? data_image_name_is(nm) : ld_str_ends_with_ci(nm, ".npy"))) {
@@ -218,7 +218,7 @@ static ld_status dir_list(const char *dir, char ***paths, char ***names, int *n,
             (*paths)[k] = malloc(len);
             (*names)[k] = ld_strdup(nm);
             if ((*paths)[k]) snprintf((*paths)[k], len, "%s/%s", dir, nm);
-            if (!(*paths)[k++] || !(*names)[k - 1]) st = ld_error(LD_ERR_NOMEM, "out of memory");
+            if (!(*paths)[k++] || !(*names)[k - 1]) st = ld_oom();
         }
         free(ents[i]);
     }
@@ -282,7 +282,7 @@ static ld_status data_finish(data_set *s, const ld_data_opts *o, ld_feed **feeds
     int64_t nf = (keep + batch - 1) / batch;
     if (nf > INT32_MAX) return ld_error(LD_ERR_DATA, "%s: too many batches", o->path);
     ld_feed *feeds = calloc(nf, sizeof *feeds);
-    if (!feeds) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!feeds) return ld_oom();
     ld_status st = LD_OK;
     for (int64_t i = 0; i < nf && st == LD_OK; i++) {
         int64_t from = i * batch, k = LD_MIN(batch, keep - from);
@@ -352,9 +352,9 @@ static ld_status pg_load(const ld_graph *g, const ld_data_opts *o, ld_feed **fee
         total += pg_feed_count(g, &feeds[keep]);
     }
     char **names = st == LD_OK ? calloc(total ? total : 1, sizeof *names) : NULL;
-    if (st == LD_OK && !names) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && !names) st = ld_oom();
     for (int64_t i = 0; st == LD_OK && i < total; i++)
-        if (!(names[i] = ld_strdup(""))) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!(names[i] = ld_strdup(""))) st = ld_oom();
     for (int i = keep; i < nf; i++) ld_feed_clear(&feeds[i]);
     if (st != LD_OK) { ld_data_free(feeds, keep, names, total); return st; }
     *feeds_out = feeds;

@@ -21,7 +21,7 @@ ld_status data_gz_read(const char *path, uint8_t **buf_out, size_t *len_out) {
                         errno ? strerror(errno) : "cannot open");
     size_t cap = 1 << 16, len = 0;
     uint8_t *buf = malloc(cap);
-    ld_status st = buf ? LD_OK : ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_status st = buf ? LD_OK : ld_oom();
     while (st == LD_OK) {
         if (cap - len < (1 << 16)) {
             uint8_t *nb = realloc(buf, cap * 2);

@@ -177,12 +177,12 @@ static ld_status png_run(png_ctx *c, const char *name) {
 
 static ld_status png_decode(const uint8_t *buf, size_t len, const char *name, data_image *img) {
     png_ctx *c = calloc(1, sizeof *c);
-    if (!c) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!c) return ld_oom();
     c->buf = buf;
     c->len = len;
     c->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, png_on_error, png_on_warning);
     if (c->png) c->info = png_create_info_struct(c->png);
-    ld_status st = c->info ? png_run(c, name) : ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_status st = c->info ? png_run(c, name) : ld_oom();
     if (c->png) png_destroy_read_struct(&c->png, c->info ? &c->info : NULL, NULL);
     free(c->rows);
     if (st == LD_OK) *img = c->img;
@@ -261,7 +261,7 @@ static ld_status jpeg_run(jpeg_ctx *c, const uint8_t *buf, size_t len, const cha
 
 static ld_status jpeg_decode(const uint8_t *buf, size_t len, const char *name, data_image *img) {
     jpeg_ctx *c = calloc(1, sizeof *c);
-    if (!c) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!c) return ld_oom();
     c->d.err = jpeg_std_error(&c->err);
     c->err.error_exit = jpeg_on_error;
     c->err.emit_message = jpeg_on_message;
@@ -303,7 +303,7 @@ typedef struct planes {
 static ld_status planes_from_image(const data_image *img, int channels, planes *out) {
     size_t hw = (size_t)img->h * img->w;
     float *d = malloc(sizeof(float) * hw * channels + 1);
-    if (!d) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!d) return ld_oom();
     const uint8_t *px = img->px;
     for (size_t i = 0; i < hw; i++) {
         if (img->c == 3 && channels == 1) {
@@ -333,7 +333,7 @@ static ld_status planes_resize(planes *p, int oh, int ow) {
     float *d = malloc(sizeof(float) * p->c * oh * ow + 1);
     int *y0 = malloc(sizeof(int) * oh), *x0 = malloc(sizeof(int) * ow);
     float *fy = malloc(sizeof(float) * oh), *fx = malloc(sizeof(float) * ow);
-    ld_status st = d && y0 && x0 && fy && fx ? LD_OK : ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_status st = d && y0 && x0 && fy && fx ? LD_OK : ld_oom();
     if (st == LD_OK) {
         resize_axis(p->h, oh, y0, fy);
         resize_axis(p->w, ow, x0, fx);
@@ -372,7 +372,7 @@ static ld_status planes_crop(planes *p, int ch, int cw, const char *name) {
     if (ch == p->h && cw == p->w) return LD_OK;
     int top = (int)nearbyint((p->h - ch) / 2.0), left = (int)nearbyint((p->w - cw) / 2.0);
     float *d = malloc(sizeof(float) * p->c * ch * cw + 1);
-    if (!d) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!d) return ld_oom();
     for (int c = 0; c < p->c; c++)
         for (int y = 0; y < ch; y++)
             memcpy(d + ((size_t)c * ch + y) * cw, p->d + ((size_t)c * p->h + top + y) * p->w + left,
@@ -385,7 +385,7 @@ static ld_status planes_crop(planes *p, int ch, int cw, const char *name) {
 static ld_status planes_to_tensor(const planes *p, const data_prep *pr, ld_tensor **out) {
     int64_t dims[3] = {p->c, p->h, p->w};
     ld_tensor *t = ld_tensor_new(LD_F32, 3, dims);
-    if (!t) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!t) return ld_oom();
     float *o = LD_F32P(t);
     size_t hw = (size_t)p->h * p->w;
     for (int c = 0; c < p->c; c++)

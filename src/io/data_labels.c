@@ -27,7 +27,7 @@ static ld_status lab_push(lab_list *l, int64_t v) {
     if (l->n == l->cap) {
         int64_t cap = l->cap ? 2 * l->cap : 256;
         int64_t *nv = realloc(l->v, sizeof *nv * cap);
-        if (!nv) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!nv) return ld_oom();
         l->v = nv;
         l->cap = cap;
     }
@@ -120,7 +120,7 @@ static ld_status csv_line(const char *path, int line, const char *p, const char 
     char *file = NULL, *lab = NULL;
     const char *q = csv_field(p, e, &file);
     if (file && q < e) csv_field(q + 1, e, &lab);
-    ld_status st = file && (q >= e || lab) ? LD_OK : ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_status st = file && (q >= e || lab) ? LD_OK : ld_oom();
     *header = false;
     if (st == LD_OK && (!lab || !span_int(lab, lab + strlen(lab), &row->label))) {
         if (line == 1) *header = true;
@@ -130,7 +130,7 @@ static ld_status csv_line(const char *path, int line, const char *p, const char 
         const char *slash = strrchr(file, '/');
         row->key = ld_strdup(slash ? slash + 1 : file);
         row->line = line;
-        if (!row->key) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!row->key) st = ld_oom();
     }
     free(file);
     free(lab);
@@ -150,7 +150,7 @@ static ld_status csv_parse(const char *path, const char *buf, size_t len, csv_ro
         if (s == e) continue;
         if (n == cap) {
             csv_row *nr = realloc(rows, sizeof *nr * (cap = cap ? 2 * cap : 256));
-            if (!nr) { st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+            if (!nr) { st = ld_oom(); break; }
             rows = nr;
         }
         bool header;
@@ -298,7 +298,7 @@ ld_status ld_class_names_load(const char *path, char ***names_out, int *n_out) {
         if (blank) { st = ld_error(LD_ERR_DATA, "%s:%d: blank line between class names", path, blank); break; }
         char **nn = realloc(names, sizeof *nn * (n + 1));
         if (nn) names = nn;
-        if (!nn || !(names[n] = ld_strndup(s, e - s))) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!nn || !(names[n] = ld_strndup(s, e - s))) st = ld_oom();
         else n++;
     }
     free(buf);

@@ -3,6 +3,7 @@
 ** directory of .npy files with an index; never overwriting an existing file unless forced.
 */
 #include "ld_io.h"
+#include "ld_outfile.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-ld_status ld_npydir_write(const char *dir, const ld_feed *f) {
+ld_status ld_npydir_write(const char *dir, const ld_feed *f, bool force) {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return ld_error(LD_ERR_CANTCREAT, "%s: %s", dir, strerror(errno));
     cJSON *index = cJSON_CreateObject();
@@ -30,17 +31,19 @@ ld_status ld_npydir_write(const char *dir, const ld_feed *f) {
         for (int k = 2; cJSON_GetObjectItemCaseSensitive(index, fname); k++)
             snprintf(fname + o, sizeof fname - o, "_%d.npy", k);
         snprintf(path, sizeof path, "%s/%s", dir, fname);
-        st = ld_npy_write(path, f->items[i].t);
+        st = ld_npy_write(path, f->items[i].t, force);
         cJSON_AddStringToObject(index, fname, f->items[i].name);
     }
     if (st == LD_OK) {
         char path[4200];
         snprintf(path, sizeof path, "%s/index.json", dir);
         char *txt = cJSON_Print(index);
-        FILE *fp = fopen(path, "w");
-        if (!fp || !txt) st = ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno));
-        else { fputs(txt, fp); fputc('\n', fp); }
-        if (fp && fclose(fp) != 0 && st == LD_OK) st = ld_error(LD_ERR_IO, "%s: write failed", path);
+        if (!txt) st = ld_oom();
+        else {
+            size_t n = strlen(txt);
+            txt[n] = '\n';   /* replaces the NUL */
+            st = ld_out_write_all(path, force ? LD_OUT_FORCE : 0, txt, n + 1);
+        }
         free(txt);
     }
     cJSON_Delete(index);
@@ -49,17 +52,18 @@ ld_status ld_npydir_write(const char *dir, const ld_feed *f) {
 
 ld_status ld_feed_save(const char *path, const ld_feed *f, bool force) {
     struct stat st;
-    bool exists = stat(path, &st) == 0;
     bool is_npz = ld_str_ends_with(path, ".npz"), is_json = ld_str_ends_with(path, ".json");
-    if (exists && !force && (is_npz || is_json || !S_ISDIR(st.st_mode)))
-        return ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", path);
-    if (exists && !force && S_ISDIR(st.st_mode)) {
+    if (is_npz) return ld_npz_write(path, f, force);
+    if (is_json) return ld_pg_write_results(path, "layerdiff-fp32", f, 1, NULL, force);
+    bool exists = stat(path, &st) == 0;
+    if (exists && !S_ISDIR(st.st_mode))
+        return force ? ld_error(LD_ERR_CANTCREAT, "%s is not a folder (a name without .npz or .json saves a folder of .npy files)", path)
+                     : ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to replace it)", path);
+    if (exists && !force) {
         char idx[4200];
         snprintf(idx, sizeof idx, "%s/index.json", path);
         if (stat(idx, &st) == 0)
-            return ld_error(LD_ERR_CANTCREAT, "%s already holds saved tensors (use --force to overwrite)", path);
+            return ld_error(LD_ERR_CANTCREAT, "%s already holds saved tensors (use --force to replace them)", path);
     }
-    if (is_npz) return ld_npz_write(path, f);
-    if (is_json) return ld_pg_write_results(path, "layerdiff-fp32", f, 1, NULL);
-    return ld_npydir_write(path, f);
+    return ld_npydir_write(path, f, force);
 }

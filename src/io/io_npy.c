@@ -5,6 +5,7 @@
 */
 #include "ld_io.h"
 #include "ld_numeric.h"
+#include "ld_outfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -70,7 +71,7 @@ ld_status ld_npy_parse(const uint8_t *buf, size_t len, ld_tensor *out) {
     } else return ld_error(LD_ERR_DATA, ".npy version %d is not supported", major);
     if (hlen > len - hstart) return ld_error(LD_ERR_DATA, "truncated .npy header");
     char *h = ld_strndup((const char *)buf + hstart, hlen);
-    if (!h) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!h) return ld_oom();
     ld_status st = LD_OK;
     const char *d = dict_value(h, "descr"), *fo = dict_value(h, "fortran_order"), *sh = dict_value(h, "shape");
     if (!d || !fo || !sh || (*d != '\'' && *d != '"')) { st = ld_error(LD_ERR_DATA, "malformed .npy header"); goto out; }
@@ -161,7 +162,7 @@ ld_status ld_npy_serialize(const ld_tensor *t, uint8_t **buf, size_t *len) {
     size_t hlen = (size_t)hl + pad + 1;
     *len = 10 + hlen + t->nbytes;
     *buf = malloc(*len);
-    if (!*buf) { ld_tensor_clear(&conv); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    if (!*buf) { ld_tensor_clear(&conv); return ld_oom(); }
     memcpy(*buf, "\x93NUMPY\x01\x00", 8);
     (*buf)[8] = hlen & 0xff;
     (*buf)[9] = (hlen >> 8) & 0xff;
@@ -184,14 +185,12 @@ ld_status ld_npy_read(const char *path, ld_tensor *out) {
     return LD_OK;
 }
 
-ld_status ld_npy_write(const char *path, const ld_tensor *t) {
+ld_status ld_npy_write(const char *path, const ld_tensor *t, bool force) {
     uint8_t *buf;
     size_t len;
+    LD_TRY(ld_out_check(path, force ? LD_OUT_FORCE : 0));
     LD_TRY(ld_npy_serialize(t, &buf, &len));
-    FILE *f = fopen(path, "wb");
-    if (!f) { free(buf); return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno)); }
-    size_t w = fwrite(buf, 1, len, f);
+    ld_status st = ld_out_write_all(path, force ? LD_OUT_FORCE : 0, buf, len);
     free(buf);
-    if (fclose(f) != 0 || w != len) return ld_error(LD_ERR_IO, "%s: write failed", path);
-    return LD_OK;
+    return st;
 }

@@ -3,6 +3,7 @@
 ** name-keyed feed list they become.
 */
 #include "ld_io.h"
+#include "ld_outfile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,11 @@
 
 ld_status ld_feed_add(ld_feed *f, const char *name, ld_tensor *t) {
     ld_named *ni = realloc(f->items, sizeof *ni * (f->n + 1));
-    if (!ni) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!ni) return ld_oom();
     f->items = ni;
     f->items[f->n].name = ld_strdup(name);
     f->items[f->n].t = t;
-    if (!f->items[f->n].name) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!f->items[f->n].name) return ld_oom();
     f->n++;
     return LD_OK;
 }
@@ -65,7 +66,7 @@ ld_status ld_npz_read(const char *path, ld_feed *out) {
             break;
         }
         ld_tensor *t = calloc(1, sizeof *t);
-        st = t ? ld_npy_parse(buf, zs.size, t) : ld_error(LD_ERR_NOMEM, "out of memory");
+        st = t ? ld_npy_parse(buf, zs.size, t) : ld_oom();
         free(buf);
         if (st != LD_OK) { free(t); ld_err_prefix(st, "%s: member '%s'", path, zs.name); break; }
         char *name = ld_strndup(zs.name, nl - 4);
@@ -77,10 +78,12 @@ ld_status ld_npz_read(const char *path, ld_feed *out) {
     return st;
 }
 
-ld_status ld_npz_write(const char *path, const ld_feed *f) {
+ld_status ld_npz_write(const char *path, const ld_feed *f, bool force) {
     int err = 0;
-    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &err);
-    if (!z) return ld_error(LD_ERR_CANTCREAT, "%s: cannot create archive", path);
+    ld_outfile of;
+    LD_TRY(ld_out_open_path(path, force ? LD_OUT_FORCE : 0, &of));
+    zip_t *z = zip_open(of.tmp, ZIP_CREATE | ZIP_TRUNCATE, &err);
+    if (!z) { ld_out_abort(&of); return ld_error(LD_ERR_CANTCREAT, "%s: cannot create archive", path); }
     ld_status st = LD_OK;
     for (int i = 0; i < f->n && st == LD_OK; i++) {
         uint8_t *buf;
@@ -91,7 +94,7 @@ ld_status ld_npz_write(const char *path, const ld_feed *f) {
         if (!src) { free(buf); st = ld_error(LD_ERR_IO, "%s: libzip error", path); break; }
         size_t nl = strlen(f->items[i].name);
         char *mname = malloc(nl + 5);
-        if (!mname) { zip_source_free(src); st = ld_error(LD_ERR_NOMEM, "out of memory"); break; }
+        if (!mname) { zip_source_free(src); st = ld_oom(); break; }
         memcpy(mname, f->items[i].name, nl);
         memcpy(mname + nl, ".npy", 5);
         if (zip_file_add(z, mname, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) < 0) {
@@ -100,10 +103,12 @@ ld_status ld_npz_write(const char *path, const ld_feed *f) {
         }
         free(mname);
     }
-    if (st != LD_OK) { zip_discard(z); return st; }
+    if (st != LD_OK) { zip_discard(z); ld_out_abort(&of); return st; }
     if (zip_close(z) != 0) {
         st = ld_error(LD_ERR_IO, "%s: %s", path, zip_strerror(z));
         zip_discard(z);
+        ld_out_abort(&of);
+        return st;
     }
-    return st;
+    return ld_out_commit(&of);
 }

@@ -5,6 +5,7 @@
 ** RunResults. What we write, Polygraphy 0.49 reads back with RunResults.load().
 */
 #include "ld_io.h"
+#include "ld_outfile.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -47,7 +48,7 @@ ld_status ld_base64_decode(const char *s, uint8_t **out, size_t *len) {
     }
     size_t n = strlen(s);
     uint8_t *o = malloc(n / 4 * 3 + 4);
-    if (!o) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!o) return ld_oom();
     uint32_t acc = 0;
     int bits = 0;
     size_t k = 0;
@@ -91,7 +92,7 @@ static ld_status json_array(const cJSON *o, ld_tensor **out) {
     size_t n;
     LD_TRY(ld_base64_decode(arr->valuestring, &raw, &n));
     ld_tensor *t = calloc(1, sizeof *t);
-    ld_status st = t ? ld_npy_parse(raw, n, t) : ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_status st = t ? ld_npy_parse(raw, n, t) : ld_oom();
     free(raw);
     if (st != LD_OK) { free(t); return st; }
     *out = t;
@@ -121,7 +122,7 @@ ld_status ld_pg_read_inputs(const char *path, ld_feed **samples, int *nsamples) 
     if (!cJSON_IsArray(lst)) st = ld_error(LD_ERR_DATA, "%s: not a Polygraphy inputs list", path);
     int n = st == LD_OK ? cJSON_GetArraySize(lst) : 0;
     ld_feed *s = calloc(n + 1, sizeof *s);
-    if (!s && st == LD_OK) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!s && st == LD_OK) st = ld_oom();
     for (int i = 0; i < n && st == LD_OK; i++) {
         st = json_feed(cJSON_GetArrayItem(lst, i), &s[i]);
         if (st != LD_OK) ld_err_prefix(st, "%s: feed %d", path, i);
@@ -154,7 +155,7 @@ ld_status ld_pg_read_results(const char *path, const char *runner, ld_feed **ite
     const cJSON *its = pick ? cJSON_GetArrayItem(pick, 1) : NULL;
     int n = cJSON_IsArray(its) ? cJSON_GetArraySize(its) : 0;
     ld_feed *f = calloc(n + 1, sizeof *f);
-    if (st == LD_OK && !f) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && !f) st = ld_oom();
     for (int i = 0; i < n && st == LD_OK; i++) {
         const cJSON *ir = cJSON_GetArrayItem(its, i);
         const cJSON *outs = cJSON_GetObjectItemCaseSensitive(ir, "outputs");
@@ -180,7 +181,7 @@ static cJSON *json_ndarray(const ld_tensor *t, ld_status *st) {
     if (*st != LD_OK) return NULL;
     char *enc = ld_base64_encode(buf, len);
     free(buf);
-    if (!enc) { *st = ld_error(LD_ERR_NOMEM, "out of memory"); return NULL; }
+    if (!enc) { *st = ld_oom(); return NULL; }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "array", cJSON_CreateString(enc));
     cJSON_AddStringToObject(o, "polygraphy_class", "ndarray");
@@ -188,21 +189,18 @@ static cJSON *json_ndarray(const ld_tensor *t, ld_status *st) {
     return o;
 }
 
-static ld_status json_write(const char *path, cJSON *root) {
+static ld_status json_write(const char *path, cJSON *root, bool force) {
     char *txt = cJSON_Print(root);
     cJSON_Delete(root);
-    if (!txt) return ld_error(LD_ERR_NOMEM, "out of memory");
-    FILE *f = fopen(path, "w");
-    if (!f) { free(txt); return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno)); }
-    size_t n = strlen(txt);
-    size_t w = fwrite(txt, 1, n, f);
+    if (!txt) return ld_oom();
+    ld_status st = ld_out_write_all(path, force ? LD_OUT_FORCE : 0, txt, strlen(txt));
     free(txt);
-    if (fclose(f) != 0 || w != n) return ld_error(LD_ERR_IO, "%s: write failed", path);
-    return LD_OK;
+    return st;
 }
 
 ld_status ld_pg_write_results(const char *path, const char *runner_name, const ld_feed *iters,
-                              int niters, const double *runtimes) {
+                              int niters, const double *runtimes, bool force) {
+    LD_TRY(ld_out_check(path, force ? LD_OUT_FORCE : 0));   /* before the work of encoding */
     cJSON *root = cJSON_CreateObject(), *lst = cJSON_CreateArray(), *pair = cJSON_CreateArray(),
           *its = cJSON_CreateArray();
     ld_status st = LD_OK;
@@ -228,10 +226,11 @@ ld_status ld_pg_write_results(const char *path, const char *runner_name, const l
     cJSON_AddItemToObject(root, "lst", lst);
     cJSON_AddStringToObject(root, "polygraphy_class", "RunResults");
     if (st != LD_OK) { cJSON_Delete(root); return st; }
-    return json_write(path, root);
+    return json_write(path, root, force);
 }
 
-ld_status ld_pg_write_inputs(const char *path, const ld_feed *samples, int nsamples) {
+ld_status ld_pg_write_inputs(const char *path, const ld_feed *samples, int nsamples, bool force) {
+    LD_TRY(ld_out_check(path, force ? LD_OUT_FORCE : 0));
     cJSON *root = cJSON_CreateArray();
     ld_status st = LD_OK;
     for (int i = 0; i < nsamples && st == LD_OK; i++) {
@@ -243,5 +242,5 @@ ld_status ld_pg_write_inputs(const char *path, const ld_feed *samples, int nsamp
         cJSON_AddItemToArray(root, d);
     }
     if (st != LD_OK) { cJSON_Delete(root); return st; }
-    return json_write(path, root);
+    return json_write(path, root, force);
 }

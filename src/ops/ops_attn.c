@@ -190,7 +190,7 @@ static ld_status attn_kv(ld_kctx *k, const attn_dims *A, int in, int past, int o
     float *dst = LD_HAS_OUT(k, out) ? k->out[out]->data : NULL;
     if (!dst) {
         dst = *scratch = malloc(sizeof(float) * (A->B * A->Hkv * A->T * W + 1));
-        if (!dst) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!dst) return ld_oom();
     }
     attn_cache_fill(dst, A->P ? k->in[past]->data : NULL, src, A, W);
     *v = (attn_view){dst, A->Hkv * A->T * W, A->T * W, W};
@@ -268,7 +268,7 @@ static ld_status attn_heads_run(const attn_ctx *c) {
     int nt = small && nh > 1 ? ld_nthreads : 1;
     if (nt < 1) nt = 1;
     float *s = malloc(sizeof(float) * (ss * nt + 1));
-    if (!s) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!s) return ld_oom();
     if (nt > 1) {
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t bh = 0; bh < nh; bh++) {

@@ -165,7 +165,7 @@ ld_status ld_attn_linear_compute(ld_kctx *k) {
     LD_TRY(la_dims_get(k, &D));
     int64_t ssz = D.dk * D.dv, nbh = D.B * D.Hkv;
     float *work = malloc(sizeof(float) * (nbh * (ssz + D.dv) + 1));
-    if (!work) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!work) return ld_oom();
 #pragma omp parallel for schedule(static) if (nbh > 1 && D.T * ssz * nbh > 32768)
     for (int64_t bh = 0; bh < nbh; bh++) {
         float *S = work + bh * (ssz + D.dv), *vt = S + ssz;

@@ -196,7 +196,7 @@ ld_status ld_attn_causalconv_compute(ld_kctx *k) {
     float *y = k->out[0]->data, *present = LD_HAS_OUT(k, 1) ? k->out[1]->data : NULL;
     int64_t P = D.K - 1, plen = D.L + P;
     float *pad = malloc(sizeof(float) * (plen * D.B * D.C + 1));
-    if (!pad) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!pad) return ld_oom();
 #pragma omp parallel for schedule(static) if (D.B * D.C * D.L * D.K > 32768)
     for (int64_t bc = 0; bc < D.B * D.C; bc++) {
         int64_t c = bc % D.C;

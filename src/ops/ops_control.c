@@ -22,7 +22,7 @@ ld_status ld_control_run_body(ld_kctx *k, ld_graph *body, ld_tensor **ins, int n
     if (!in || !out) {
         free(in);
         free(out);
-        return ld_error(LD_ERR_NOMEM, "out of memory");
+        return ld_oom();
     }
     for (int i = 0; i < nin; i++) in[i] = ins[i] ? ins[i] : &ctl_none;
     for (int o = 0; o < nres; o++) out[o] = &res[o];
@@ -84,7 +84,7 @@ static ld_status if_compute(ld_kctx *k) {
         return ld_error(LD_ERR_DATA, "If has %d outputs but its %s branch has %d", k->nout,
                         cond ? "then" : "else", g->noutputs);
     ld_tensor *res = calloc(k->nout + 1, sizeof *res);
-    if (!res) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!res) return ld_oom();
     ld_status st = ld_control_run_body(k, g, NULL, 0, res, k->nout);
     for (int o = 0; st == LD_OK && o < k->nout; o++) ld_control_move(k->out[o], &res[o]);
     tensors_free(res, k->nout);
@@ -116,7 +116,7 @@ static ld_status loop_state_init(ld_kctx *k, int n, int nscan, loop_state *s) {
     s->own = calloc(n + 1, sizeof *s->own);
     s->scans = calloc(nscan + 1, sizeof *s->scans);
     s->res = calloc(1 + n + nscan, sizeof *s->res);
-    if (!s->cur || !s->own || !s->scans || !s->res) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!s->cur || !s->own || !s->scans || !s->res) return ld_oom();
     for (int j = 0; j < n; j++) s->cur[j] = k->in[2 + j];
     for (int j = 0; j < nscan; j++) ld_seq_init(&s->scans[j], LD_UNDEFINED);
     return LD_OK;
@@ -127,7 +127,7 @@ static ld_status loop_iterate(ld_kctx *k, ld_graph *body, loop_state *s, int64_t
     int64_t zero = 0;
     ld_tensor it_t = {0}, cond_t = {0};
     ld_tensor **ins = calloc(2 + s->n, sizeof *ins);
-    ld_status st = ins ? LD_OK : ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_status st = ins ? LD_OK : ld_oom();
     if (st == LD_OK) st = ld_tensor_alloc(&it_t, LD_I64, 0, &zero);
     if (st == LD_OK) st = ld_tensor_alloc(&cond_t, LD_BOOL, 0, &zero);
     if (st == LD_OK) {
@@ -253,7 +253,7 @@ static ld_status seqmap_compute(ld_kctx *k) {
     }
     ld_tensor **ins = calloc(k->nin + 1, sizeof *ins);
     ld_tensor *res = calloc(nres + 1, sizeof *res);
-    ld_status st = ins && res ? LD_OK : ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_status st = ins && res ? LD_OK : ld_oom();
     for (int t = 0; st == LD_OK && t < s0->seq_len; t++) {
         for (int i = 0; i < k->nin; i++) {
             ld_tensor *x = k->in[i];

@@ -44,7 +44,7 @@ static ld_status ws_init(scan_ws *w, const scan_cfg *c, ld_tensor **states) {
     w->slices = calloc(c->nin + 1, sizeof *w->slices);
     w->res = calloc(c->nstate + c->nout + 1, sizeof *w->res);
     w->ins = calloc(c->nstate + c->nin + 1, sizeof *w->ins);
-    if (!w->cur || !w->own || !w->slices || !w->res || !w->ins) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!w->cur || !w->own || !w->slices || !w->res || !w->ins) return ld_oom();
     for (int j = 0; j < c->nstate; j++) w->cur[j] = states[j];
     return LD_OK;
 }
@@ -199,7 +199,7 @@ ld_status ld_control_scan9(ld_kctx *k) {
         c.T = len;
     }
     ld_tensor *fin = calloc(c.nstate + 1, sizeof *fin);
-    if (!fin) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!fin) return ld_oom();
     ld_tensor *ys[64] = {0};
     for (int j = 0; j < c.nout && c.nstate + j < k->nout; j++) ys[j] = k->out[c.nstate + j];
     ld_status st = scan_run(k, body, &c, k->in, xs, fin, ys);
@@ -324,7 +324,7 @@ ld_status ld_control_scan8(ld_kctx *k) {
     bt.xp = calloc(c.nin + 1, sizeof(ld_tensor *));
     bt.yp = calloc(c.nout + 1, sizeof(ld_tensor *));
     ld_status st = bt.states && bt.fin && bt.xs && bt.ys && bt.sp && bt.xp && bt.yp ? LD_OK
-                                                                                     : ld_error(LD_ERR_NOMEM, "out of memory");
+                                                                                     : ld_oom();
     for (int64_t b = 0; st == LD_OK && b < nb; b++) {
         c.T = lens ? ld_tensor_get_i64(lens, b) : maxlen;
         if (c.T < 0 || c.T > maxlen)

@@ -70,7 +70,7 @@ static ld_status bcast_index(const ld_tensor *t, int ndim, const int64_t *odims,
     int64_t st[LD_MAX_DIMS], idx[LD_MAX_DIMS] = {0};
     ld_broadcast_strides(t, ndim, odims, st);
     int64_t *map = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
-    if (!map) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!map) return ld_oom();
     int64_t off = 0;
     for (int64_t i = 0; i < n; i++) {
         map[i] = off;
@@ -90,7 +90,7 @@ static ld_status grad_accum(grad_run *r, int v, const float *src, int ndim, cons
     const ld_tensor *x = r->fwd[v];
     if (!r->grad[v]) {
         r->grad[v] = ld_tensor_new(LD_F32, x->ndim, x->dims);
-        if (!r->grad[v]) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!r->grad[v]) return ld_oom();
     }
     float *dst = LD_F32P(r->grad[v]);
     int64_t n = ld_dims_numel(ndim, odims);
@@ -121,7 +121,7 @@ static ld_status back_binary(grad_run *r, const ld_node *n, bin_kind kind, const
     int64_t *ma = NULL, *mb = NULL;
     bool ia, ib;
     float *da = buf_new(cnt), *db = buf_new(cnt);
-    ld_status st = (!da || !db) ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
+    ld_status st = (!da || !db) ? ld_oom() : LD_OK;
     if (st == LD_OK) st = bcast_index(a, gy->ndim, gy->dims, cnt, &ma, &ia);
     if (st == LD_OK) st = bcast_index(b, gy->ndim, gy->dims, cnt, &mb, &ib);
     if (st == LD_OK) {
@@ -154,7 +154,7 @@ static ld_status back_unary(grad_run *r, const ld_node *n, un_kind kind, const l
     int64_t cnt = gy->numel;
     if (x->numel != cnt) return ld_error(LD_ERR_INTERNAL, "Gradient: element count mismatch");
     float *dx = buf_new(cnt);
-    if (!dx) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!dx) return ld_oom();
     const float *g = LD_F32P(gy), *px = LD_F32P(x), *py = LD_F32P(y);
     for (int64_t i = 0; i < cnt; i++) {
         switch (kind) {
@@ -184,7 +184,7 @@ static ld_status back_matmul(grad_run *r, const ld_node *n, const ld_tensor *gy)
     ld_status st = LD_OK;
     if (r->active[n->in[0]]) {
         float *da = buf_new(a->numel);
-        if (!da) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!da) return ld_oom();
         if (a->numel) memset(da, 0, sizeof(float) * (size_t)a->numel);
         if (m && kk && nn)
             ld_nn_sgemm(false, true, m, kk, nn, 1.0f, LD_F32P(gy), nn, LD_F32P(b), nn, 0.0f, da, kk);
@@ -193,7 +193,7 @@ static ld_status back_matmul(grad_run *r, const ld_node *n, const ld_tensor *gy)
     }
     if (st == LD_OK && r->active[n->in[1]]) {
         float *db = buf_new(b->numel);
-        if (!db) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!db) return ld_oom();
         if (b->numel) memset(db, 0, sizeof(float) * (size_t)b->numel);
         if (m && kk && nn)
             ld_nn_sgemm(true, false, kk, nn, m, 1.0f, LD_F32P(a), kk, LD_F32P(gy), nn, 0.0f, db, nn);
@@ -290,7 +290,7 @@ static ld_status node_forward(grad_run *r, const ld_node *n) {
     for (int o = 0; st == LD_OK && o < n->nout; o++) {
         if (n->out[o] < 0) continue;
         outs[o] = calloc(1, sizeof(ld_tensor));
-        if (!outs[o]) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!outs[o]) st = ld_oom();
     }
     if (st == LD_OK) st = ld_node_run(r->ex, n, ins, outs);
     for (int o = 0; o < n->nout; o++) {
@@ -335,7 +335,7 @@ static ld_status grad_backward(grad_run *r, int y) {
         return ld_error(LD_ERR_UNSUPPORTED, "Gradient: y '%s' must be a float32 tensor", r->g->values[y].name);
     if (!r->active[y]) return LD_OK;           /* y does not depend on any x: all zero */
     r->grad[y] = ld_tensor_new(LD_F32, ty->ndim, ty->dims);
-    if (!r->grad[y]) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!r->grad[y]) return ld_oom();
     for (int64_t i = 0; i < ty->numel; i++) LD_F32P(r->grad[y])[i] = 1.0f;   /* seed */
     for (int i = r->g->nnodes - 1; i >= 0; i--) {
         const ld_node *n = &r->g->nodes[i];
@@ -375,7 +375,7 @@ static ld_status grad_run_init(grad_run *r, ld_exec *ex) {
     r->fwd_owned = calloc(nv, sizeof(bool));
     r->grad = calloc(nv, sizeof(ld_tensor *));
     if (!r->cut || !r->needed || !r->active || !r->node_needed || !r->fwd || !r->fwd_owned || !r->grad)
-        return ld_error(LD_ERR_NOMEM, "out of memory");
+        return ld_oom();
     return LD_OK;
 }
 
@@ -403,7 +403,7 @@ static ld_status grad_compute(ld_kctx *k) {
     int nxs = xs->n, y;
     grad_run r;
     int *xv = calloc((size_t)nxs, sizeof(int));
-    ld_status st = xv ? grad_run_init(&r, k->ex) : ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_status st = xv ? grad_run_init(&r, k->ex) : ld_oom();
     if (!xv) return st;
     if (st == LD_OK) st = value_lookup(r.g, ld_attr_str(k->node, "y", ""), "y", &y);
     if (st == LD_OK) st = grad_bind_cut(&r, k, xv, nxs);

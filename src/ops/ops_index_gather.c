@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static ld_status nomem(void) { return ld_error(LD_ERR_NOMEM, "out of memory"); }
+static ld_status nomem(void) { return ld_oom(); }
 
 /* ---- Gather ---- */
 

@@ -58,7 +58,7 @@ static ld_status scan_narrow(const ld_tensor *x, ld_tensor *y, const scan_geom *
     int64_t slab = g->n * g->inner;
     float *xf = malloc(sizeof(float) * (size_t)(slab ? slab : 1));
     float *yf = malloc(sizeof(float) * (size_t)(slab ? slab : 1));
-    if (!xf || !yf) { free(xf); free(yf); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    if (!xf || !yf) { free(xf); free(yf); return ld_oom(); }
     for (int64_t o = 0; o < g->outer; o++) {
         const uint16_t *xs = (const uint16_t *)x->data + o * slab;
         uint16_t *ys = (uint16_t *)y->data + o * slab;

@@ -140,7 +140,7 @@ ld_status ld_index_tensor_scatter_compute(ld_kctx *k) {
     int64_t M = c->dims[a.axis], S = u->dims[a.axis], inner = ld_index_prod(c->dims, a.axis + 1, c->ndim);
     if (P * S == 0 || inner == 0) return LD_OK;
     int64_t *doff = malloc(sizeof(int64_t) * (size_t)(P * S));   // (prefix, S) update blocks
-    if (!doff) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!doff) return ld_oom();
     ld_status st = LD_OK;
     for (int64_t p = 0; p < P && st == LD_OK; p++) {
         int64_t b = p / per_batch, w = wi ? ld_tensor_get_i64(wi, b) : 0;

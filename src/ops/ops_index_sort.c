@@ -188,7 +188,7 @@ ld_status ld_index_topk_compute(ld_kctx *k) {
     int64_t total = jb.outer * kk * jb.inner;
     if (total == 0) return LD_OK;
     jb.idx = LD_HAS_OUT(k, 1) ? k->out[1]->data : malloc(sizeof(int64_t) * (size_t)total);
-    if (!jb.idx) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!jb.idx) return ld_oom();
     ld_tensor wide = {0};
     ld_status st = LD_OK;
     if (needs_widen(x->dtype)) st = ld_tensor_convert(&wide, x, LD_F32);
@@ -198,7 +198,7 @@ ld_status ld_index_topk_compute(ld_kctx *k) {
     int64_t *soff = NULL;
     if (st == LD_OK && LD_HAS_OUT(k, 0)) {   /* values: the chosen elements of x, any dtype */
         soff = malloc(sizeof(int64_t) * (size_t)total);
-        if (!soff) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!soff) st = ld_oom();
         for (int64_t p = 0; st == LD_OK && p < total; p++) {
             int64_t in = p % jb.inner, o = p / (jb.inner * kk);
             soff[p] = (o * jb.n + jb.idx[p]) * jb.inner + in;

@@ -121,7 +121,7 @@ static ld_status sce_compute(ld_kctx *k) {
     LD_TRY(loss_geom_make(k, &g));
     int64_t n = k->in[0]->numel;
     float *lp = LD_HAS_OUT(k, 1) ? k->out[1]->data : malloc(sizeof(float) * (size_t)LD_MAX(n, 1));
-    if (!lp) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!lp) return ld_oom();
     loss_log_softmax(k->in[0]->data, lp, g.N, g.C, g.D);
     ld_status st = loss_nll(k, &g, lp, k->out[0]);
     if (!LD_HAS_OUT(k, 1)) free(lp);

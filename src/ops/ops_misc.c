@@ -54,7 +54,7 @@ ld_status ld_misc_str_set(ld_tensor *t, int64_t i, const char *s, size_t n) {
     char **d = t->data;
     free(d[i]);
     d[i] = ld_strndup(s, n);
-    return d[i] ? LD_OK : ld_error(LD_ERR_NOMEM, "out of memory");
+    return d[i] ? LD_OK : ld_oom();
 }
 
 /* ---- BitCast ---- */
@@ -209,7 +209,7 @@ static ld_status nms_compute(ld_kctx *k) {
     nms_cand *cand = ld_malloc(sizeof(nms_cand) * (a.boxes ? a.boxes : 1));
     int64_t *sel = ld_malloc(sizeof(int64_t) * (per ? per : 1));
     int64_t *res = ld_malloc(sizeof(int64_t) * 3 * (cap ? cap : 1));
-    ld_status st = (!corners || !cand || !sel || !res) ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
+    ld_status st = (!corners || !cand || !sel || !res) ? ld_oom() : LD_OK;
     int64_t nres = 0;
     for (int64_t b = 0; st == LD_OK && b < a.batches; b++) {
         const float *bx = LD_F32P(k->in[0]) + b * a.boxes * 4;

@@ -33,7 +33,7 @@ static ld_status img_alloc(rgb_img *im, int64_t h, int64_t w) {
     im->h = h;
     im->w = w;
     im->px = malloc((size_t)(h * w * 3));
-    return im->px ? LD_OK : ld_error(LD_ERR_NOMEM, "out of memory");
+    return im->px ? LD_OK : ld_oom();
 }
 
 /* ---- JPEG ---- */
@@ -137,7 +137,7 @@ static ld_status png_decode(const uint8_t *buf, size_t len, rgb_img *out) {
     png_bytep *volatile rows = NULL;
     if (!png || !info) {
         png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
-        return ld_error(LD_ERR_NOMEM, "out of memory");
+        return ld_oom();
     }
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &info, NULL);
@@ -154,7 +154,7 @@ static ld_status png_decode(const uint8_t *buf, size_t len, rgb_img *out) {
         st = ld_error(LD_ERR_INTERNAL, "ImageDecoder: unexpected PNG row size");
     px = im.px;
     rows = st == LD_OK ? malloc(sizeof(png_bytep) * im.h) : NULL;
-    if (st == LD_OK && !rows) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && !rows) st = ld_oom();
     if (st == LD_OK) {
         for (int64_t y = 0; y < im.h; y++) rows[y] = px + y * im.w * 3;
         png_read_image(png, rows);

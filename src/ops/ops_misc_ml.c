@@ -101,7 +101,7 @@ static ld_status le_list_alloc(le_list *l, le_kind kind, int64_t n) {
     l->s = calloc(n + 1, sizeof(char *));
     l->i = calloc(n + 1, sizeof(int64_t));
     l->f = calloc(n + 1, sizeof(double));
-    return l->s && l->i && l->f ? LD_OK : ld_error(LD_ERR_NOMEM, "out of memory");
+    return l->s && l->i && l->f ? LD_OK : ld_oom();
 }
 
 static void le_list_set_num(le_list *l, int64_t j, int64_t iv, double fv) { l->i[j] = iv; l->f[j] = fv; }
@@ -292,7 +292,7 @@ static ld_status te_check_range(const int64_t *v, int n, int64_t hi, const char 
 
 static ld_status te_members(te_model *m) {
     m->mstart = calloc(m->nn + 1, sizeof(int64_t));
-    if (!m->mstart) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!m->mstart) return ld_oom();
     int64_t pos = 0, nm = m->members ? m->members->numel : 0;
     for (int i = 0; i < m->nn; i++) {
         if (ld_tensor_get_i64(m->modes, i) != TE_MEMBER) continue;
@@ -451,7 +451,7 @@ ld_status ld_misc_tree_compute(ld_kctx *k) {
     te_model m;
     ld_status st = te_model_read(k->node, f, &m);
     double *row = malloc(sizeof(double) * (f + 1)), *acc = malloc(sizeof(double) * (m.ntargets + 1));
-    if (st == LD_OK && (!row || !acc)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && (!row || !acc)) st = ld_oom();
     for (int64_t i = 0; st == LD_OK && i < n; i++) {
         for (int64_t j = 0; j < f; j++) row[j] = ld_tensor_get_f64(x, i * f + j);
         st = te_row(&m, row, acc, x->dtype);

@@ -120,7 +120,7 @@ ld_status ld_misc_multinomial_compute(ld_kctx *k) {
     const ld_tensor *x = k->in[0];
     int64_t b = x->dims[0], c = x->dims[1], ns = k->out[0]->dims[1];
     double *cdf = malloc(sizeof(double) * (c + 1));
-    if (!cdf) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!cdf) return ld_oom();
     rng r;
     rng_init(&r, k->node);
     for (int64_t i = 0; i < b; i++) {

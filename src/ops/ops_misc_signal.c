@@ -71,7 +71,7 @@ static ld_status fft_plan_init(fft_plan *p, int64_t n) {
     p->m = 1;
     while (p->m < (is_pow2(n) ? n : 2 * n - 1)) p->m <<= 1;
     p->tw = malloc(sizeof(double) * (size_t)(p->m < 2 ? 2 : p->m));
-    if (!p->tw) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!p->tw) return ld_oom();
     for (int64_t k = 0; k < p->m / 2; k++) {
         p->tw[2 * k] = cos(-2 * PI * (double)k / (double)p->m);
         p->tw[2 * k + 1] = sin(-2 * PI * (double)k / (double)p->m);
@@ -79,7 +79,7 @@ static ld_status fft_plan_init(fft_plan *p, int64_t n) {
     if (is_pow2(n)) return LD_OK;
     p->chirp = malloc(sizeof(double) * 2 * n);
     p->bhat = calloc(2 * p->m, sizeof(double));
-    if (!p->chirp || !p->bhat) { fft_plan_free(p); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    if (!p->chirp || !p->bhat) { fft_plan_free(p); return ld_oom(); }
     for (int64_t k = 0; k < n; k++) {
         double a = -PI * (double)((k * k) % (2 * n)) / (double)n;   // k^2 mod 2n keeps precision
         p->chirp[2 * k] = cos(a);
@@ -190,7 +190,7 @@ static ld_status dft_run(const dft_job *j, const float *x, float *y) {
         free(scr);
     }
     fft_plan_free(&p);
-    return oom ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
+    return oom ? ld_oom() : LD_OK;
 }
 
 /* Plan a DFT from x, the axis (unnormalised), dft_length (<= 0: default) and the attributes. */
@@ -351,7 +351,7 @@ ld_status ld_misc_stft_compute(ld_kctx *k) {
         free(scr);
     }
     fft_plan_free(&p);
-    return oom ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
+    return oom ? ld_oom() : LD_OK;
 }
 
 /* ---- windows ---- */
@@ -427,7 +427,7 @@ ld_status ld_misc_mel_compute(ld_kctx *k) {
     if (rate < 1) return ld_error(LD_ERR_DATA, "MelWeightMatrix: sample_rate must be positive");
     int64_t nspec = dft / 2 + 1;
     int64_t *fb = malloc(sizeof(int64_t) * (mels + 2));
-    if (!fb) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!fb) return ld_oom();
     double mlo = hz_to_mel(lo), step = (hz_to_mel(hi) - mlo) / (double)(mels + 2);
     for (int64_t i = 0; i < mels + 2; i++) {
         fb[i] = (int64_t)floor((double)(dft + 1) * mel_to_hz((double)i * step + mlo) / (double)rate);

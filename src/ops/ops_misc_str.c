@@ -132,10 +132,10 @@ static ld_status strnorm_cfg_read(ld_kctx *k, strnorm_cfg *c) {
     const ld_attr *a = ld_node_attr(k->node, "stopwords");
     c->nsw = a && a->type == LD_ATTR_STRINGS ? a->n : 0;
     c->sw = calloc(c->nsw + 1, sizeof(char *));
-    if (!c->sw) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!c->sw) return ld_oom();
     for (int i = 0; i < c->nsw; i++) {
         c->sw[i] = c->cs ? ld_strdup(a->strings[i]) : str_case(a->strings[i], 'L', c->loc);
-        if (!c->sw[i]) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!c->sw[i]) return ld_oom();
     }
     return LD_OK;
 }
@@ -150,7 +150,7 @@ static ld_status strnorm_run(ld_kctx *k, const strnorm_cfg *c) {
     const ld_tensor *x = k->in[0];
     int64_t n = x->numel, kept = 0;
     int64_t *keep = malloc(sizeof(int64_t) * (n ? n : 1));
-    if (!keep) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!keep) return ld_oom();
     for (int64_t i = 0; i < n; i++)
         if (!strnorm_is_stop(ld_misc_str_at(x, i), c->sw, c->nsw, c->cs, c->loc)) keep[kept++] = i;
     int64_t od[2] = {1, kept ? kept : 1};   // everything removed: a single empty string
@@ -159,7 +159,7 @@ static ld_status strnorm_run(ld_kctx *k, const strnorm_cfg *c) {
     for (int64_t i = 0; st == LD_OK && i < od[1]; i++) {
         const char *s = kept ? ld_misc_str_at(x, keep[i]) : "";
         char *v = c->mode ? str_case(s, c->mode, c->loc) : ld_strdup(s);
-        if (!v) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!v) st = ld_oom();
         else ((char **)k->out[0]->data)[i] = v;
     }
     free(keep);
@@ -202,7 +202,7 @@ ld_status ld_misc_strconcat_compute(ld_kctx *k) {
         const char *a = ld_misc_str_at(k->in[0], ia), *b = ld_misc_str_at(k->in[1], ib);
         size_t la = strlen(a), lb = strlen(b);
         char *s = malloc(la + lb + 1);
-        if (!s) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!s) return ld_oom();
         memcpy(s, a, la);
         memcpy(s + la, b, lb + 1);
         ((char **)y->data)[i] = s;
@@ -266,14 +266,14 @@ static ld_status split_all(const ld_tensor *x, const char *sep, int64_t maxsplit
     int64_t cap = 0;
     r->count = malloc(sizeof(int64_t) * (x->numel + 1));
     r->first = malloc(sizeof(int64_t) * (x->numel + 1));
-    if (!r->count || !r->first) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!r->count || !r->first) return ld_oom();
     for (int64_t i = 0; i < x->numel; i++) {
         int64_t *tmp = NULL, tcap = 0;
         int64_t c = split_one(ld_misc_str_at(x, i), sep, maxsplit, &tmp, &tcap);
-        if (c < 0) { free(tmp); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+        if (c < 0) { free(tmp); return ld_oom(); }
         if (2 * (r->total + c) > cap) {
             int64_t nc = 2 * (r->total + c) * 2 + 16, *p = realloc(r->parts, sizeof(int64_t) * nc);
-            if (!p) { free(tmp); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+            if (!p) { free(tmp); return ld_oom(); }
             r->parts = p;
             cap = nc;
         }
@@ -300,7 +300,7 @@ static ld_status split_write(ld_kctx *k, const split_res *r) {
         for (int64_t j = 0; j < r->width; j++) {
             const int64_t *p = r->parts + 2 * (r->first[i] + j);
             y[i * r->width + j] = j < r->count[i] ? ld_strndup(s + p[0], (size_t)p[1]) : ld_strdup("");
-            if (!y[i * r->width + j]) return ld_error(LD_ERR_NOMEM, "out of memory");
+            if (!y[i * r->width + j]) return ld_oom();
         }
     }
     if (LD_HAS_OUT(k, 1)) {
@@ -398,7 +398,7 @@ static int re_bracket(const char *p, int i, sbuf *b, ld_status *st) {
     sbuf_putc(b, ']');
     bool oom = items.oom;
     free(items.p);
-    if (oom) { *st = ld_error(LD_ERR_NOMEM, "out of memory"); return -1; }
+    if (oom) { *st = ld_oom(); return -1; }
     return i + 1;
 }
 
@@ -457,7 +457,7 @@ static ld_status re_translate(const char *p, char **out) {
         i = next;
     }
     sbuf_puts(&b, ")$");
-    if (b.oom) { free(b.p); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    if (b.oom) { free(b.p); return ld_oom(); }
     *out = b.p;
     return LD_OK;
 }

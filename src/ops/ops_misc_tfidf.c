@@ -68,7 +68,7 @@ static ld_status tf_build(ld_kctx *k, tf_model *m) {
     int ncounts;
     const int64_t *counts = ld_attr_ints(nd, "ngram_counts", &ncounts);
     m->nodes = calloc(1, sizeof(tf_node));
-    if (!m->nodes) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!m->nodes) return ld_oom();
     m->nodes[0] = (tf_node){0, "", 0, -1, -1};
     m->nnodes = m->cap = 1;
     int64_t id = 1;
@@ -84,7 +84,7 @@ static ld_status tf_build(ld_kctx *k, tf_model *m) {
                 int64_t p = start + g * size + t;
                 node = tf_child(m, node, m->strings ? 0 : pi->ints[p], m->strings ? ps->strings[p] : NULL);
             }
-            if (node < 0) return ld_error(LD_ERR_NOMEM, "out of memory");
+            if (node < 0) return ld_oom();
             m->nodes[node].id = id;
         }
     }
@@ -184,7 +184,7 @@ ld_status ld_misc_tfidf_compute(ld_kctx *k) {
         st = ld_error(LD_ERR_DATA, "TfIdfVectorizer: a %s pool needs a %s input", m.strings ? "string" : "int64",
                       m.strings ? "string" : "integer");
     int64_t *freq = calloc((size_t)(m.out_size ? m.out_size : 1), sizeof(int64_t));
-    if (st == LD_OK && !freq) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && !freq) st = ld_oom();
     float *y = LD_F32P(k->out[0]);
     for (int64_t r = 0; st == LD_OK && r < rows; r++) {
         memset(freq, 0, sizeof(int64_t) * m.out_size);

@@ -160,7 +160,7 @@ static ld_status bn_compute(ld_kctx *k) {
     double *bm = train ? malloc(sizeof(double) * 2 * C) : NULL;
     if (!a || !b || (train && !bm)) {
         free(a); free(b); free(bm);
-        return ld_error(LD_ERR_NOMEM, "out of memory");
+        return ld_oom();
     }
     if (train) bn_batch_stats(x->data, N, C, S, bm, bm + C);
     for (int64_t p = 0; p < P; p++) {
@@ -339,7 +339,7 @@ static ld_status mvn_compute(ld_kctx *k) {
     ld_strides(r, kdims, kstr);
     for (int d = 0; d < r; d++) { nk *= kdims[d]; if (red[d]) kstr[d] = 0; }
     double *acc = calloc((size_t)(2 * nk + 1), sizeof(double));
-    if (!acc) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!acc) return ld_oom();
     const float *xp = x->data;
     float *yp = k->out[0]->data;
     int64_t idx[LD_MAX_DIMS] = {0}, kpos = 0;

@@ -50,7 +50,7 @@ static ld_status ln_param_get(const ld_tensor *t, const ld_tensor *x, int axis, 
     int first = per_row ? axis : 0;
     int64_t n = per_row ? cols : x->numel;
     out->owned = malloc(sizeof(float) * (n > 0 ? n : 1));
-    if (!out->owned) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!out->owned) return ld_oom();
     const float *src = t->data;
     int64_t idx[LD_MAX_DIMS] = {0}, pos = 0;
     for (int64_t e = 0; e < n; e++) {

@@ -157,7 +157,7 @@ typedef struct pool_win {
 static ld_status pool_win_init(const pool_geom *g, pool_win *w) {
     int64_t total = g->out[0] + g->out[1] + g->out[2];
     w->buf = ld_malloc(sizeof(int64_t) * (4 * (size_t)total + 2 * (size_t)g->k[2]));
-    if (!w->buf) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!w->buf) return ld_oom();
     int64_t *p = w->buf;
     for (int j = 0; j < 3; j++) {
         int64_t m = g->out[j];

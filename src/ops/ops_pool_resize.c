@@ -286,7 +286,7 @@ static ld_status rs_axis_init(const rs_params *p, int a, rs_axis *ax) {
     double *w = ld_malloc(sizeof(double) * ntap);
     if (!ax->idx || !ax->w || !w || (p->ctm == CT_TF_CROP && !ax->ext)) {
         free(w);
-        return ld_error(LD_ERR_NOMEM, "out of memory");
+        return ld_oom();
     }
     bool ident = ax->in == ax->out;
     for (int64_t o = 0; o < ax->out; o++) {
@@ -461,7 +461,7 @@ static ld_status rs_float(const rs_params *p, const rs_axis *ax, const float *x,
         if (!buf[0] || (np > 2 && !buf[1])) {
             free(buf[0]);
             free(buf[1]);
-            return ld_error(LD_ERR_NOMEM, "out of memory");
+            return ld_oom();
         }
     }
     memcpy(cur, p->in, sizeof(int64_t) * p->rank);

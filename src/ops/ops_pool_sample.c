@@ -317,7 +317,7 @@ ld_status ld_pool_roialign_compute(ld_kctx *k) {
         gw = LD_MAX(gw, 0);
         int64_t cnt = LD_MAX(gh * gw, 1), ns = PH * PW * gh * gw;
         ra_sample *smp = ld_malloc(sizeof(ra_sample) * (size_t)(ns + 1));
-        if (!smp) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!smp) return ld_oom();
         ra_sample *sp = smp;
         for (int64_t ph = 0; ph < PH; ph++)
         for (int64_t pw = 0; pw < PW; pw++)

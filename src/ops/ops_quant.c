@@ -271,7 +271,7 @@ static ld_status quantize_compute(ld_kctx *k) {
                    .saturate = ld_attr_int(k->node, "saturate", 1) != 0, .y = k->out[0]};
     float *sc = quant_params_f32(s), *zp = z ? quant_params_f32(z) : NULL;
     ld_status st = LD_OK;
-    if (!sc || (z && !zp)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!sc || (z && !zp)) st = ld_oom();
     if (st == LD_OK) {
         c.scale = sc;
         c.zp = zp;
@@ -344,7 +344,7 @@ static ld_status dequantize_compute(ld_kctx *k) {
     dequant_ctx c = {.L = &L, .x = x, .y = k->out[0]};
     float *sc = quant_params_f32(s), *zp = z ? quant_params_f32(z) : NULL;
     ld_status st = LD_OK;
-    if (!sc || (z && !zp)) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!sc || (z && !zp)) st = ld_oom();
     if (st == LD_OK) {
         c.scale = sc;
         c.zp = zp;

@@ -32,7 +32,7 @@ static ld_status qmm_check_io(ld_kctx *k, int nreq, bool need_out0) {
 static ld_status qmm_operand(const ld_tensor *x, const ld_tensor *zp, int32_t **out) {
     int64_t n = x->numel;
     int32_t *v = malloc(sizeof(int32_t) * (n ? n : 1));
-    if (!v) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!v) return ld_oom();
     if (x->dtype == LD_U8) for (int64_t i = 0; i < n; i++) v[i] = ((const uint8_t *)x->data)[i];
     else if (x->dtype == LD_I8) for (int64_t i = 0; i < n; i++) v[i] = ((const int8_t *)x->data)[i];
     else for (int64_t i = 0; i < n; i++) v[i] = (int32_t)ld_tensor_get_i64(x, i);
@@ -168,7 +168,7 @@ static ld_status qmm_batched(const qmm_geom *g, const int32_t *A, int64_t na, co
     float *ar = qmm_to_float(A, na), *br = qmm_to_float(B, nb);
     float *tmp = malloc(sizeof(float) * (size_t)LD_MAX(g->M * g->N, 1));
     ld_status st = LD_OK;
-    if (!ar || !br || !tmp) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!ar || !br || !tmp) st = ld_oom();
     int64_t idx[LD_MAX_DIMS] = {0}, ao = 0, bo = 0;
     for (int64_t bi = 0; st == LD_OK && bi < g->batch; bi++) {
         if (g->M && g->N)
@@ -207,7 +207,7 @@ static ld_status qmm_products(ld_kctx *k, int ia, int iaz, int ib, int ibz, qmm_
     if (st == LD_OK) st = qmm_operand(b, bz, &B);
     int64_t nc = g->batch * g->M * g->N;
     *C = st == LD_OK ? malloc(sizeof(int32_t) * (nc ? nc : 1)) : NULL;
-    if (st == LD_OK && !*C) st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (st == LD_OK && !*C) st = ld_oom();
     if (st == LD_OK) st = qmm_batched(g, A, a->numel, B, b->numel, *C);
     free(A);
     free(B);
@@ -460,7 +460,7 @@ static ld_status qconv_run(ld_kctx *k, int ix, int ixz, int iw, int iwz, int ib,
     float *wr = NULL, *col = NULL, *tmp = NULL;
     int64_t ny = g->N * g->M * g->osz, kdim = g->Cg * g->kk;
     *Y = malloc(sizeof(int32_t) * (size_t)LD_MAX(ny, 1));
-    ld_status st = *Y ? LD_OK : ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_status st = *Y ? LD_OK : ld_oom();
     if (st == LD_OK) st = qmm_operand(x, LD_HAS_IN(k, ixz) ? k->in[ixz] : NULL, &X);
     if (st == LD_OK) st = qmm_operand(w, wz, &W);
     int64_t kc = st == LD_OK ? qmm_exact_slice(qmm_maxabs(X, x->numel), qmm_maxabs(W, w->numel)) : 1;
@@ -468,7 +468,7 @@ static ld_status qconv_run(ld_kctx *k, int ix, int ixz, int iw, int iwz, int ib,
         wr = qmm_to_float(W, w->numel);
         col = malloc(sizeof(float) * (size_t)LD_MAX(kdim * g->osz, 1));
         tmp = malloc(sizeof(float) * (size_t)LD_MAX(g->Mg * g->osz, 1));
-        if (!wr || !col || !tmp) st = ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!wr || !col || !tmp) st = ld_oom();
     }
     for (int64_t n = 0; st == LD_OK && n < g->N; n++)
         for (int64_t gr = 0; gr < g->group; gr++) {

@@ -322,11 +322,11 @@ static ld_status reduce_float(const reduce_plan *p, reduce_kind rk, const ld_ten
     int64_t n = p->out_numel;
     double *acc = malloc(sizeof(double) * (n ? n : 1));
     double *shift = NULL;
-    if (!acc) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!acc) return ld_oom();
     fold_op op = reduce_fold_op(rk);
     if (rk == RK_LOGSUMEXP) {                 /* pass 1: the max of each output group */
         shift = malloc(sizeof(double) * (n ? n : 1));
-        if (!shift) { free(acc); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+        if (!shift) { free(acc); return ld_oom(); }
         for (int64_t i = 0; i < n; i++) shift[i] = -INFINITY;
         if (p->count) reduce_run(p, x->data, shift, FOLD_MAX, NULL, x->numel);
         for (int64_t i = 0; i < n; i++) if (isinf(shift[i])) shift[i] = 0;
@@ -410,7 +410,7 @@ static ld_status reduce_int(const reduce_plan *p, reduce_kind rk, const ld_tenso
     int64_t n = p->out_numel;
     bool u64 = x->dtype == LD_U64;
     int64_t *acc = malloc(sizeof(int64_t) * (n ? n : 1));
-    if (!acc) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!acc) return ld_oom();
     int64_t id = rk == RK_PROD ? 1 : rk == RK_MAX ? int_min_of(x->dtype) :
                  rk == RK_MIN ? int_max_of(x->dtype) : 0;
     for (int64_t i = 0; i < n; i++) acc[i] = id;
@@ -496,7 +496,7 @@ static ld_status det_compute(ld_kctx *k) {
     const ld_tensor *x = k->in[0];
     int64_t n = x->dims[x->ndim - 1], batch = k->out[0]->numel;
     double *a = malloc(sizeof(double) * (size_t)(n > 0 ? n * n : 1));
-    if (!a) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!a) return ld_oom();
     const float *src = x->data;
     for (int64_t b = 0; b < batch; b++) {
         for (int64_t i = 0; i < n * n; i++) a[i] = src[b * n * n + i];

@@ -351,7 +351,7 @@ static ld_status rnn_compute_common(ld_kctx *k, cell_kind cell) {
             return ld_error(LD_ERR_DATA, "input %d must be float32 like X, got %s", i, ld_dtype_name(k->in[i]->dtype));
     int64_t H = c.H, GH = c.G * H, B = c.B;
     int64_t *len = malloc(sizeof(int64_t) * (size_t)LD_MAX(B, 1));
-    if (!len) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!len) return ld_oom();
     for (int64_t b = 0; b < B; b++) {
         len[b] = LD_HAS_IN(k, 4) ? ld_tensor_get_i64(k->in[4], b) : c.S;
         if (len[b] < 0 || len[b] > c.S) {
@@ -363,7 +363,7 @@ static ld_status rnn_compute_common(ld_kctx *k, cell_kind cell) {
     }
     size_t nf = (size_t)(c.S * B * GH + B * GH + 3 * B * H) + 1;
     float *buf = malloc(sizeof(float) * nf);
-    ld_status st = buf ? LD_OK : ld_error(LD_ERR_NOMEM, "out of memory");
+    ld_status st = buf ? LD_OK : ld_oom();
     for (int d = 0; st == LD_OK && d < c.D; d++) {
         rnn_dir rd = {
             .c = &c, .d = d, .reverse = d == 1 || c.reverse_only, .act = c.act[d],

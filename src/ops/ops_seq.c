@@ -22,7 +22,7 @@ void ld_seq_init(ld_tensor *t, ld_dtype elem) {
 
 static ld_status seq_push(ld_tensor *s, ld_tensor *heap_elem) {
     ld_tensor **v = realloc(s->seq, sizeof *v * (s->seq_len + 1));
-    if (!v) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!v) return ld_oom();
     s->seq = v;
     v[s->seq_len++] = heap_elem;
     if (heap_elem->kind == LD_KIND_TENSOR) s->seq_dtype = heap_elem->dtype;
@@ -31,7 +31,7 @@ static ld_status seq_push(ld_tensor *s, ld_tensor *heap_elem) {
 
 ld_status ld_seq_push_copy(ld_tensor *s, const ld_tensor *src) {
     ld_tensor *e = calloc(1, sizeof *e);
-    if (!e) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!e) return ld_oom();
     ld_status st = ld_tensor_copy(e, src);
     if (st == LD_OK) st = seq_push(s, e);
     if (st != LD_OK) ld_tensor_free(e);
@@ -40,7 +40,7 @@ ld_status ld_seq_push_copy(ld_tensor *s, const ld_tensor *src) {
 
 ld_status ld_seq_push_move(ld_tensor *s, ld_tensor *src) {
     ld_tensor *e = malloc(sizeof *e);
-    if (!e) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!e) return ld_oom();
     *e = *src;
     memset(src, 0, sizeof *src);
     ld_status st = seq_push(s, e);
@@ -66,7 +66,7 @@ ld_status ld_seq_copy_elems(ld_tensor *dst, int64_t doff, const ld_tensor *src, 
     char *const *s = (char *const *)src->data + soff;
     for (int64_t i = 0; i < count; i++) {
         free(d[i]);
-        if (!(d[i] = ld_strdup(s[i] ? s[i] : ""))) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!(d[i] = ld_strdup(s[i] ? s[i] : ""))) return ld_oom();
     }
     return LD_OK;
 }
@@ -219,7 +219,7 @@ static ld_status split_lengths(const ld_tensor *split, int64_t n, int64_t **lens
     } else if (split->ndim == 1) c = split->numel;
     else return ld_error(LD_ERR_DATA, "split must be a scalar or 1-D, got rank %d", split->ndim);
     *lens = malloc(sizeof(int64_t) * (c + 1));
-    if (!*lens) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!*lens) return ld_oom();
     *count = c;
     int64_t total = 0;
     for (int64_t i = 0; i < c; i++) {

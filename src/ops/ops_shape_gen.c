@@ -245,7 +245,7 @@ ld_status ld_shape_col2im_compute(ld_kctx *k) {
         double *col = malloc(sizeof(double) * (size_t)p.L), *im = calloc((size_t)imsize, sizeof(double));
         if (!col || !im) {
             #pragma omp critical
-            st = ld_error(LD_ERR_NOMEM, "out of memory");
+            st = ld_oom();
         } else {
             for (int64_t kk = 0; kk < p.ksize; kk++) {
                 int64_t base = (pl * p.ksize + kk) * p.L;

@@ -171,7 +171,7 @@ static ld_status split_even(ld_kctx *k, int64_t len, int64_t *sizes) {
 /* Part sizes along the axis for the node's nout outputs (caller frees *sizes_out). */
 static ld_status split_sizes(ld_kctx *k, int64_t len, int64_t **sizes_out) {
     int64_t *sizes = calloc(k->nout ? k->nout : 1, sizeof *sizes);
-    if (!sizes) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!sizes) return ld_oom();
     bool given;
     ld_status st = split_given(k, len, sizes, &given);
     if (st == LD_OK && !given) st = split_even(k, len, sizes);

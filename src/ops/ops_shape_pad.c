@@ -146,7 +146,7 @@ static ld_status gather_strings(const ld_tensor *x, ld_tensor *y, const pad_axis
             off += m * st[a];
         }
         const char *s = inside ? src[off] : cval;
-        if (!(dst[i] = strdup(s ? s : ""))) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!(dst[i] = strdup(s ? s : ""))) return ld_oom();
         for (int a = r - 1; a >= 0 && ++idx[a] == y->dims[a]; a--) idx[a] = 0;
     }
     return LD_OK;
@@ -209,7 +209,7 @@ static ld_status maps_alloc(const ld_tensor *y, pad_axis *ax) {
     int64_t total = 0;
     for (int a = 0; a < y->ndim; a++) total += y->dims[a];
     int64_t *m = malloc(sizeof(int64_t) * (size_t)(total ? total : 1));
-    if (!m) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!m) return ld_oom();
     for (int a = 0; a < y->ndim; a++) {
         ax[a].map = m;
         m += y->dims[a];

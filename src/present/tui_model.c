@@ -24,7 +24,7 @@ static void bad(jctx *c, const char *path, const char *key, const char *what) {
 }
 
 static void oom(jctx *c) {
-    if (c->st == LD_OK) c->st = ld_error(LD_ERR_NOMEM, "out of memory");
+    if (c->st == LD_OK) c->st = ld_oom();
 }
 
 static char *dup_str(jctx *c, const char *s) {
@@ -254,7 +254,7 @@ static ld_status link_nodes(tui_report *r) {
     while (cap < (size_t)ntens * 2) cap *= 2;
     struct slot { const char *name; int node; } *tab = ld_calloc(cap, sizeof *tab);
     int *ncons = ld_calloc((size_t)r->nnodes + 1, sizeof(int));
-    if (!tab || !ncons) { free(tab); free(ncons); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    if (!tab || !ncons) { free(tab); free(ncons); return ld_oom(); }
     for (int i = 0; i < r->nnodes; i++)
         for (int k = 0; k < r->nodes[i].nout; k++) {
             const char *nm = r->nodes[i].outs[k].name;
@@ -277,7 +277,7 @@ static ld_status link_nodes(tui_report *r) {
     ld_status st = LD_OK;
     for (int i = 0; i < r->nnodes && st == LD_OK; i++)
         if (ncons[i] && !(r->nodes[i].consumers = ld_calloc((size_t)ncons[i], sizeof(int))))
-            st = ld_error(LD_ERR_NOMEM, "out of memory");
+            st = ld_oom();
     for (int i = 0; i < r->nnodes && st == LD_OK; i++) {
         tui_node *n = &r->nodes[i];
         for (int k = 0; k < n->nin; k++) {
@@ -354,7 +354,7 @@ ld_status tui_report_from_json(const cJSON *root, const char *source, tui_report
         return ld_error(LD_ERR_DATA, "%s: report schema '%.64s' is not supported (this layerdiff reads %s)", source,
                         sc->valuestring, LD_REPORT_SCHEMA);
     tui_report *r = ld_calloc(1, sizeof *r);
-    if (!r) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!r) return ld_oom();
     r->source = dup_str(&c, source);
     r->first_iso = r->first_prop = -1;
     r->version = get_str(&c, root, "", "layerdiff_version", false);
@@ -417,7 +417,7 @@ ld_status tui_report_load(const char *path, tui_report **out) {
 
 ld_status tui_report_from_compare(const ld_compare *c, const ld_report_meta *meta, tui_report **out) {
     cJSON *j = ld_report_json(c, meta);
-    if (!j) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!j) return ld_oom();
     ld_status st = tui_report_from_json(j, "live", out);
     cJSON_Delete(j);
     return st;

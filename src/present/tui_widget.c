@@ -251,7 +251,7 @@ ld_progress tui_progress(tui_app *a) {
 
 ld_status tui_job(tui_app *a, const char *label, ld_status (*fn)(void *arg), void *arg) {
     job *j = calloc(1, sizeof *j);
-    if (!j) return ld_error(LD_ERR_NOMEM, "out of memory");
+    if (!j) return ld_oom();
     j->fn = fn;
     j->arg = arg;
     pthread_t th;

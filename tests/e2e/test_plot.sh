@@ -40,7 +40,7 @@ grep -q '<title>#11 /blocks.0/mlp/Pow (Pow)' "$TMP/p.svg" && ok "points carry to
 # never overwrite without --force
 cksum < "$TMP/p.svg" > "$TMP/before"
 expect_rc 73 "an existing output file is refused" $LD plot $REPORT -o "$TMP/p.svg" --metric maxrel
-expect_out 'already exists \(use --force to overwrite\)' "the refusal says how to overwrite"
+expect_out 'already exists \(use --force to replace it\)' "the refusal says how to overwrite"
 cksum < "$TMP/p.svg" | cmp -s - "$TMP/before" && ok "the existing file is untouched" || notok "the existing file is untouched"
 expect_rc 0 "--force overwrites" $LD plot $REPORT -o "$TMP/p.svg" --metric maxrel --force
 cksum < "$TMP/p.svg" | cmp -s - "$TMP/before" && notok "--force wrote a new picture" || ok "--force wrote a new picture"

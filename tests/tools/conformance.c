@@ -181,9 +181,9 @@ static ld_status pb_read_sequence(const uint8_t *buf, size_t len, ld_tensor *out
             return ld_error(LD_ERR_UNSUPPORTED, "SequenceProto field %u is not supported", f);
         if ((f != 3 && f != 5) || !d) continue;
         ld_tensor **seq = realloc(out->seq, sizeof *seq * (out->seq_len + 1));
-        if (!seq) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!seq) return ld_oom();
         out->seq = seq;
-        if (!(seq[out->seq_len] = calloc(1, sizeof(ld_tensor)))) return ld_error(LD_ERR_NOMEM, "out of memory");
+        if (!(seq[out->seq_len] = calloc(1, sizeof(ld_tensor)))) return ld_oom();
         ld_tensor *e = seq[out->seq_len++];
         LD_TRY(pb_read_value(d, n, f == 3 ? PB_TENSOR : PB_SEQUENCE, e));
         if (e->kind == LD_KIND_TENSOR) out->seq_dtype = e->dtype;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ld_data.h"
+#include "ld_inputs.h"
 #include "data_internal.h"
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"   /* builder helpers this file does not need */
@@ -634,14 +635,14 @@ static void test_polygraphy_json(void **st) {
     int fd = mkstemps(path, 5);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(ld_pg_write_inputs(path, feeds, 2), LD_OK);
+    assert_int_equal(ld_pg_write_inputs(path, feeds, 2, true), LD_OK);
     load_ok(m, path, 1, &l);
     assert_int_equal(l.nfeeds, 2);
     assert_int_equal(l.n, 2);
     assert_int_equal(l.feeds[1].n, 2);
     loaded_free(&l);
     LD_F32P(feeds[1].items[1].t)[2] = INFINITY;      /* non-finite data is refused */
-    assert_int_equal(ld_pg_write_inputs(path, feeds, 2), LD_OK);
+    assert_int_equal(ld_pg_write_inputs(path, feeds, 2, true), LD_OK);
     ld_data_opts o;
     ld_data_opts_init(&o);
     o.path = path;
@@ -649,7 +650,7 @@ static void test_polygraphy_json(void **st) {
     ld_tensor_free(feeds[1].items[1].t);             /* a feed without "b" */
     feeds[1].n = 1;
     free(feeds[1].items[1].name);
-    assert_int_equal(ld_pg_write_inputs(path, feeds, 2), LD_OK);
+    assert_int_equal(ld_pg_write_inputs(path, feeds, 2, true), LD_OK);
     expect_load_err(m, &o, LD_ERR_DATA, "feed 1 lacks input 'b'");
     o.path = FX "png";                               /* images need a single input */
     expect_load_err(m, &o, LD_ERR_USAGE, "exactly one runtime input, but this one has 2 ('a', 'b')");
@@ -795,6 +796,103 @@ static void test_class_names(void **st) {
     ld_strings_free(NULL, 3);
 }
 
+/* --batch N given explicitly cuts --input arrays along the batch dimension: rows in order,
+ * the last piece smaller, a fixed batch of N keeps whole pieces only, and a dimension that
+ * is not the batch one (fixed to something else) is left alone. */
+static void test_input_split(void **st) {
+    char path[] = "/tmp/ld_split_XXXXXX.npy";
+    close(mkstemps(path, 4));
+    ld_tensor *x = ld_tensor_new(LD_F32, 4, (int64_t[]){10, 1, 2, 2});
+    for (int64_t i = 0; i < x->numel; i++) LD_F32P(x)[i] = (float)i;
+    assert_int_equal(ld_npy_write(path, x, true), LD_OK);
+    char spec[64];
+    snprintf(spec, sizeof spec, "x=%s", path);
+    const char *specs[1] = {spec};
+    ld_input_opts o;
+    ld_input_opts_init(&o);
+    o.specs = specs;
+    o.nspecs = 1;
+    ld_feed *f;
+    int n;
+    ld_model *m = model_nchw(-1, 1, 2, 2);
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);      /* no --batch: one feed */
+    assert_int_equal(n, 1);
+    assert_int_equal(ld_feed_get(&f[0], "x")->dims[0], 10);
+    ld_samples_free(f, n);
+    o.batch = o.split = 4;
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 3);
+    int64_t want[3] = {4, 4, 2};
+    for (int k = 0; k < 3; k++) {
+        const ld_tensor *t = ld_feed_get(&f[k], "x");
+        assert_dims(t, 4, (int64_t[]){want[k], 1, 2, 2});
+        assert_true(LD_F32P(t)[0] == (float)(k * 4 * 4));                  /* rows in order */
+        assert_true(LD_F32P(t)[t->numel - 1] == (float)((k * 4 + want[k]) * 4 - 1));
+    }
+    ld_samples_free(f, n);
+    o.batch = o.split = 10;                                                    /* not more than N rows: whole */
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 1);
+    ld_samples_free(f, n);
+    ld_model_free(m);
+    m = model_nchw(4, 1, 2, 2);                                                /* fixed to N: whole pieces only */
+    o.batch = o.split = 4;
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 2);
+    assert_dims(ld_feed_get(&f[1], "x"), 4, (int64_t[]){4, 1, 2, 2});
+    ld_samples_free(f, n);
+    ld_model_free(m);
+    m = model_nchw(10, 1, 2, 2);                                               /* fixed to 10, not N: not cut */
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 1);
+    ld_samples_free(f, n);
+    ld_model_free(m);
+
+    /* two inputs y = x + z: z of 1 row is copied into each piece; z of 6 rows cannot follow x's 10 */
+    mb b;
+    mb_init(&b, 17);
+    const int64_t d[4] = {-1, 1, 2, 2};
+    MB_PUSH(&b, b.graph.input, b.graph.n_input, mb_vi(&b, "x", 1, 4, d));
+    MB_PUSH(&b, b.graph.input, b.graph.n_input, mb_vi(&b, "z", 1, 4, d));
+    MB_PUSH(&b, b.graph.output, b.graph.n_output, mb_vi(&b, "y", 1, 4, d));
+    mb_node(&b, "Add", "add", 2, (const char *[]){"x", "z"}, 1, (const char *[]){"y"});
+    uint8_t *buf;
+    size_t len = mb_pack(&b, &buf);
+    assert_int_equal(ld_model_load_buffer(buf, len, "two.onnx", &m), LD_OK);
+    free(buf);
+    mb_free(&b);
+    char zpath[] = "/tmp/ld_split_z_XXXXXX.npy";
+    close(mkstemps(zpath, 4));
+    ld_tensor *z = ld_tensor_new(LD_F32, 4, (int64_t[]){1, 1, 2, 2});
+    assert_int_equal(ld_npy_write(zpath, z, true), LD_OK);
+    char zspec[64];
+    snprintf(zspec, sizeof zspec, "z=%s", zpath);
+    const char *two[2] = {spec, zspec};
+    o.specs = two;
+    o.nspecs = 2;
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 3);
+    for (int k = 0; k < 3; k++) assert_dims(ld_feed_get(&f[k], "z"), 4, (int64_t[]){1, 1, 2, 2});
+    assert_dims(ld_feed_get(&f[2], "x"), 4, (int64_t[]){2, 1, 2, 2});
+    ld_samples_free(f, n);
+    /* z not given: generated with each piece's batch */
+    o.nspecs = 1;
+    assert_int_equal(ld_inputs_prepare(m->graph, &o, &f, &n), LD_OK);
+    assert_int_equal(n, 3);
+    assert_dims(ld_feed_get(&f[2], "z"), 4, (int64_t[]){2, 1, 2, 2});
+    ld_samples_free(f, n);
+    ld_tensor_free(z);
+    z = ld_tensor_new(LD_F32, 4, (int64_t[]){6, 1, 2, 2});
+    assert_int_equal(ld_npy_write(zpath, z, true), LD_OK);
+    o.nspecs = 2;
+    expect_err(ld_inputs_prepare(m->graph, &o, &f, &n), LD_ERR_DATA, "cannot be cut into the same batches");
+    ld_model_free(m);
+    ld_tensor_free(z);
+    unlink(zpath);
+    ld_tensor_free(x);
+    unlink(path);
+}
+
 static void test_opts_init(void **st) {
     ld_data_opts o;
     memset(&o, 0xff, sizeof o);
@@ -818,6 +916,7 @@ int main(void) {
         cmocka_unit_test(test_center_crop),
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_batching),
+        cmocka_unit_test(test_input_split),
         cmocka_unit_test(test_mixed_sizes),
         cmocka_unit_test(test_idx_images),
         cmocka_unit_test(test_fmnist),

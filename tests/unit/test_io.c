@@ -91,7 +91,7 @@ static void test_npz_roundtrip(void **st) {
     for (int i = 0; i < 3; i++) LD_I64P(b)[i] = -i;
     assert_int_equal(ld_feed_add(&f, "/stem/Conv_output_0", a), LD_OK);
     assert_int_equal(ld_feed_add(&f, "logits", b), LD_OK);
-    assert_int_equal(ld_npz_write(path, &f), LD_OK);
+    assert_int_equal(ld_npz_write(path, &f, true), LD_OK);
     ld_feed g = {0};
     assert_int_equal(ld_npz_read(path, &g), LD_OK);
     assert_int_equal(g.n, 2);
@@ -131,7 +131,7 @@ static void test_polygraphy_files(void **st) {
     /* write RunResults and read it back */
     char path[] = "/tmp/ld_pg_XXXXXX.json";
     close(mkstemps(path, 5));
-    assert_int_equal(ld_pg_write_results(path, "layerdiff-fp32", it, 1, NULL), LD_OK);
+    assert_int_equal(ld_pg_write_results(path, "layerdiff-fp32", it, 1, NULL, true), LD_OK);
     ld_feed *it2;
     int n2;
     assert_int_equal(ld_pg_read_results(path, NULL, &it2, &n2, NULL), LD_OK);
