@@ -170,8 +170,13 @@ static bool is_f32(const ld_graph *g, int v) {
 
 ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const bool *pinned,
                                ld_target target, const char *out_path, bool force) {
-    if (!ld_target_format(target)->mixed_model)
-        return ld_error(LD_ERR_USAGE, "--write-model writes FP16 or BF16 models (target is %s)", ld_target_format(target)->name);
+    if (!ld_target_format(target)->mixed_model) {
+        char can[128] = "";   /* "FP16 or BF16": the formats marked mixed_model */
+        for (int t = 0, k = 0; t < LD_TARGET_COUNT; t++)
+            if (ld_target_format((ld_target)t)->mixed_model)
+                snprintf(can + strlen(can), sizeof can - strlen(can), "%s%s", k++ ? " or " : "", ld_target_format((ld_target)t)->long_name);
+        return ld_error(LD_ERR_USAGE, "--write-model writes %s models (target is %s)", can, ld_target_format(target)->name);
+    }
     struct stat sst;
     if (!force && stat(out_path, &sst) == 0) return ld_error(LD_ERR_CANTCREAT, "%s already exists (use --force to overwrite)", out_path);
     const ld_graph *g = m->graph;
