@@ -5,8 +5,10 @@
 ** ("fake quantization"): a node that is not pinned gets its float inputs in the target
 ** format, computes in FP32 (or with FP16 accumulation under --accum fp16) and has its float
 ** outputs rounded to the storage format. INT8/FP8 quantize the inputs of Conv,
-** ConvTranspose, Gemm and MatMul (activations per tensor from calibration, weights per output
-** channel for INT8 / per tensor for FP8); other ops run in the fallback format.
+** ConvTranspose, Gemm and MatMul (LD_OPT_QGEMM in the op traits, src/core/op_traits.c;
+** activations per tensor from calibration, weights per output channel for INT8 / per tensor
+** for FP8); other ops run in the fallback format. What each target is (range, flags, defaults,
+** rounding) is one row of the format table in precision.c.
 ** Pinned nodes run in FP32 on their inputs widened to FP32 and keep FP32 outputs.
 **
 ** Layer: emulate (see tests/tools/check_layers.sh).
