@@ -55,6 +55,7 @@ typedef struct ld_node {
     ld_attr *attrs;
     int opset;               /* model's opset version for this node's domain */
     const struct ld_op_def *op;
+    const struct ld_op_traits *traits;  /* set with op at plan time (ld_node_traits) */
     bool folded;             /* computed at load; skipped at run */
     void *kstate;            /* kernel-private state (op->free_state frees it) */
     int orig_index;          /* position in the file */

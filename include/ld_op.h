@@ -63,6 +63,64 @@ bool ld_op_known(const char *domain, const char *name);
 /* For `inspect`: iterate all registered defs. */
 const ld_op_def *const *ld_op_families(int *count);
 
+/* ---- op traits (op_traits.c) ----
+** What the emulation, the compare pass, autopin and the mixed-model writer know about an op,
+** in one table keyed by (domain, op name) instead of name lists in each of them. The planner
+** resolves a node's traits once (ld_graph_bind_kernels sets node->traits); code asks
+** ld_node_traits(n). An op absent from the table has no flags and the default FLOPs. */
+
+enum {
+    LD_OPT_ROUND_COMMUTES = 1u << 0,  /* moves, selects or compares values: rounding the inputs
+                                         to the storage format and running it equals rounding
+                                         its FP32 output (the isolated run can be skipped) */
+    LD_OPT_QGEMM = 1u << 1,           /* INT8/FP8 targets quantize the inputs in qgemm_inputs
+                                         (activations per tensor, weights per channel) */
+    LD_OPT_ACCUM = 1u << 2,           /* --accum fp16 reruns it with FP16 partial sums */
+    LD_OPT_KEEP_FP32 = 1u << 3,       /* --write-model keeps it in FP32 (patchy FP16 support
+                                         across engines) */
+};
+
+/* Which emulation a QGEMM / ACCUM op gets: weight layout, reduction length and output channel
+ * axis (quantize.c), FP16-accumulating kernel (accum.c). */
+typedef enum ld_op_kind {
+    LD_OPK_OTHER = 0,
+    LD_OPK_CONV,             /* Conv: weight (M, C/g, k...), channels on output axis 1 */
+    LD_OPK_CONV_TRANSPOSE,   /* ConvTranspose: per-tensor scales only */
+    LD_OPK_GEMM,             /* Gemm: transA/transB, alpha, beta * C */
+    LD_OPK_MATMUL,           /* MatMul: weight (..., K, N), channels on the last axis */
+    LD_OPK_REDUCE,           /* ReduceSum/Mean/SumSquare/L2 */
+    LD_OPK_GLOBAL_AVG_POOL,
+    LD_OPK_LAYER_NORM,
+    LD_OPK_COUNT
+} ld_op_kind;
+
+/* FLOPs of one run of node n given input 0 (x), input 1 (w) and output 0 (y), any of them NULL
+ * when unknown; y is a tensor. */
+typedef double (*ld_flops_fn)(const ld_node *n, const ld_tensor *x, const ld_tensor *w, const ld_tensor *y);
+
+typedef struct ld_op_traits {
+    const char *domain;      /* "" = ai.onnx */
+    const char *name;        /* NULL only in the "no traits" entry */
+    uint32_t flags;          /* LD_OPT_* */
+    ld_op_kind kind;
+    uint8_t qgemm_inputs;    /* LD_OPT_QGEMM: bit i = input i is quantized and calibrated
+                                (quantize.c: input 0 activations, input 1 weights, per output
+                                channel when constant) */
+    ld_flops_fn flops;       /* NULL: one FLOP per output element */
+} ld_op_traits;
+
+/* Traits of (domain, name); never NULL (an op without traits gets an entry with no flags). */
+const ld_op_traits *ld_op_traits_find(const char *domain, const char *name);
+/* n->traits, or the lookup when the node was never planned. */
+const ld_op_traits *ld_node_traits(const ld_node *n);
+static inline bool ld_node_has(const ld_node *n, uint32_t opt) { return (ld_node_traits(n)->flags & opt) != 0; }
+/* FLOPs of node n (see ld_flops_fn); y must be a tensor. */
+double ld_op_flops(const ld_node *n, const ld_tensor *x, const ld_tensor *w, const ld_tensor *y);
+/* The table, for tests and `inspect`-like listings. */
+const ld_op_traits *ld_op_traits_table(int *count);
+/* Name of an ld_op_kind ("Conv", "Gemm", ...). */
+const char *ld_op_kind_name(ld_op_kind k);
+
 /* ---- helpers for kernels (op_util.c) ---- */
 
 /* Return LD_DYNAMIC from shape() when input i's data is not available yet. */

@@ -5,8 +5,10 @@
 ** ("fake quantization"): a node that is not pinned gets its float inputs in the target
 ** format, computes in FP32 (or with FP16 accumulation under --accum fp16) and has its float
 ** outputs rounded to the storage format. INT8/FP8 quantize the inputs of Conv,
-** ConvTranspose, Gemm and MatMul (activations per tensor from calibration, weights per output
-** channel for INT8 / per tensor for FP8); other ops run in the fallback format.
+** ConvTranspose, Gemm and MatMul (LD_OPT_QGEMM in the op traits, src/core/op_traits.c;
+** activations per tensor from calibration, weights per output channel for INT8 / per tensor
+** for FP8); other ops run in the fallback format. What each target is (range, flags, defaults,
+** rounding) is one row of the format table in precision.c.
 ** Pinned nodes run in FP32 on their inputs widened to FP32 and keep FP32 outputs.
 **
 ** Layer: emulate (see tests/tools/check_layers.sh).
@@ -26,17 +28,35 @@ typedef enum ld_target {
     LD_TARGET_COUNT
 } ld_target;
 
+/* Everything layerdiff knows about a target format, in one row per target (precision.c):
+ * adding a target is adding an enum value and a row (see HACKING.md). */
 typedef struct ld_format {
-    const char *name;        /* "fp16", ... (CLI spelling) */
+    const char *name;        /* "fp16", ... (CLI spelling, report "target") */
+    const char *aliases[3];  /* other accepted CLI spellings (NULL-terminated) */
     const char *long_name;   /* "FP16" */
     double max;              /* largest finite magnitude (INT8: 127 quantization steps) */
     double min_normal;       /* smallest normal magnitude (0 for INT8) */
     double min_subnormal;    /* smallest nonzero magnitude */
     int mant_bits;           /* explicit mantissa bits (ulp = 2^(e - mant_bits)) */
+    bool reference;          /* FP32: the reference itself (--against, self-check) */
+    bool integer;            /* values are integer steps: no subnormals, no overflow to Inf,
+                                ulp = one step */
+    bool quantized;          /* GEMM inputs quantized with calibrated scales; other ops run in
+                                the --fallback format */
+    bool mixed_model;        /* --write-model can write a model in it */
+    int onnx_dtype;          /* TensorProto.DataType of the format */
+    double min_sqnr;         /* default --min-sqnr in dB (ld_tol_default) */
+    double goal_sqnr;        /* default autopin goal sqnr>=DB (ld_goal_defaults) */
+    void (*round)(float *x, int64_t n);  /* round float32 values to the format, in place
+                                            (FP8: saturating; INT8/FP32: unchanged) */
 } ld_format;
 
 const ld_format *ld_target_format(ld_target t);
+/* Target by CLI name or alias; LD_ERR_USAGE naming the targets otherwise. */
 ld_status ld_target_parse(const char *s, ld_target *out);
+/* The CLI names joined by sep ("fp16, bf16, ..."), without the reference format unless
+ * with_reference; for usage messages. */
+const char *ld_target_names(char *buf, size_t n, const char *sep, bool with_reference);
 
 /* Round every element of x (float32) to format t, in place. FP8 here means the plain value
  * conversion (saturating); scaling is the caller's business. INT8 and FP32: no-op. */

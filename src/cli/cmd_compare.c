@@ -146,7 +146,8 @@ ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args 
         if (a->target == LD_TARGET_COUNT) a->target = LD_TARGET_FP32;
         if (a->against && a->against_outputs) return ld_usage_error(cmd, "--against and --against-outputs exclude each other");
     } else if (a->target == LD_TARGET_COUNT) {
-        return ld_usage_error(cmd, "missing --target (fp16, bf16, fp8e4m3, fp8e5m2, int8)");
+        char names[128];
+        return ld_usage_error(cmd, "missing --target (%s)", ld_target_names(names, sizeof names, ", ", false));
     }
     LD_TRY(ld_arg_data_check(cmd, &a->in, &a->data));
     if (a->accum_fp16 && a->target != LD_TARGET_FP16) return ld_usage_error(cmd, "--accum fp16 goes with --target fp16");

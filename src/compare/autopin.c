@@ -44,7 +44,7 @@ const char *ld_goal_str(const ld_goal *g, char *buf, size_t n) {
 
 int ld_goal_defaults(ld_target t, bool classifier, ld_goal *out, int max) {
     int n = 0;
-    double sqnr = t == LD_TARGET_FP16 ? 40 : t == LD_TARGET_BF16 ? 30 : 20;
+    double sqnr = ld_target_format(t)->goal_sqnr;
     if (n < max) out[n++] = (ld_goal){LD_GOAL_SQNR, sqnr};
     if (classifier && n < max) out[n++] = (ld_goal){LD_GOAL_TOP1, 99.0};
     return n;
@@ -306,11 +306,7 @@ static double node_flops(const ld_node *n, ld_sample_run *run) {
     const ld_tensor *w = n->nin > 1 && n->in[1] >= 0 ? ld_sample_run_tgt(run, n->in[1]) : NULL;
     const ld_tensor *x = n->nin > 0 && n->in[0] >= 0 ? ld_sample_run_tgt(run, n->in[0]) : NULL;
     if (!y || y->kind != LD_KIND_TENSOR) return 0;
-    if (!strcmp(n->op_type, "Conv") && w && w->ndim >= 2)
-        return 2.0 * (double)y->numel * (double)(w->numel / w->dims[0]);
-    if ((!strcmp(n->op_type, "MatMul") || !strcmp(n->op_type, "Gemm")) && x && x->kind == LD_KIND_TENSOR && x->ndim)
-        return 2.0 * (double)y->numel * (double)x->dims[x->ndim - 1];
-    return (double)y->numel;
+    return ld_op_flops(n, x, w, y);
 }
 
 static void cost_share(search *S) {

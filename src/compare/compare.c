@@ -84,21 +84,6 @@ static ld_target input_format(const ld_compare *c, const ld_node *n, int index, 
     return ld_policy_storage(p, n);
 }
 
-/* Ops for which rounding commutes with the computation: they move, select or compare values
- * (rounding to nearest is monotonic), so the isolated result is exactly the reference output
- * rounded to the storage format, and the kernel need not run again. */
-static bool rounding_commutes(const ld_node *n) {
-    static const char *const ops[] = {
-        "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Transpose", "Concat", "Split",
-        "Slice", "Gather", "GatherElements", "GatherND", "Expand", "Tile", "DepthToSpace",
-        "SpaceToDepth", "Relu", "MaxPool", "GlobalMaxPool", "Max", "Min", "ReduceMax", "ReduceMin",
-    };
-    if (n->domain[0]) return false;
-    for (size_t i = 0; i < LD_ARRAY_LEN(ops); i++)
-        if (!strcmp(n->op_type, ops[i])) return true;
-    return false;
-}
-
 /* t cast to format f: t itself when nothing changes, else a rounded copy in *tmp. */
 static ld_status cast_input(ld_tensor *t, ld_target f, ld_tensor *tmp, ld_tensor **use) {
     *use = t;
@@ -244,7 +229,8 @@ static ld_status run_node(cmp_state *s, int i) {
     ld_target store = ld_policy_storage(p, n);
     if (p->pinned && p->pinned[i]) store = LD_TARGET_FP32;
     ld_sat sat_iso = {0}, sat_prop = {0};
-    bool iso_short = c->opts.isolated && !ld_policy_quantizes(p, n) && rounding_commutes(n);
+    /* ops that commute with rounding: the isolated result is the reference output rounded */
+    bool iso_short = c->opts.isolated && !ld_policy_quantizes(p, n) && ld_node_has(n, LD_OPT_ROUND_COMMUTES);
     if (fl && p->target != LD_TARGET_FP32) {
         /* isolated: reference inputs cast to the node's input format */
         for (int k = 0; k < nin && st == LD_OK; k++) {

@@ -157,7 +157,8 @@ __attribute__((target_clones("avx2", "default")))
 static void err_run(err_part *p, uint32_t *ha, uint32_t *hr, uint32_t *ha2, uint32_t *hr2, int hstep, int ulp_emin, int ulp_emax, int ulp_mant, ld_target t,
                     double fmax, double fminn, double atol, double rtol, const float *ref, const float *tgt,
                     int64_t i0, int64_t i1, float *chmax) {
-    bool check_sub = t != LD_TARGET_INT8 && t != LD_TARGET_FP32, check_ov = t != LD_TARGET_INT8;
+    const ld_format *tf = ld_target_format(t);
+    bool check_sub = !tf->integer && !tf->reference, check_ov = !tf->integer;
     float cm = chmax ? *chmax : 0;
     float fmaxf_ = (float)fmax, fminf_ = (float)fminn, atolf = (float)atol, rtolf = (float)rtol;
     union { float f[CHUNK]; uint32_t u[CHUNK]; } dvu, rvu;   /* GNU C: punning through a union */
@@ -265,9 +266,9 @@ void ld_err_add(ld_err *e, ld_target t, const ld_tol *tol, const float *ref, con
     const ld_format *f = ld_target_format(t);
     /* ulp = 2^(max(e, emin) - mant) in float32 exponent terms (e = biased exponent of |ref|) */
     const ld_format *ff = ld_target_format(t);
-    int ulp_mant = t == LD_TARGET_INT8 ? 0 : ff->mant_bits;
-    int ulp_emin = t == LD_TARGET_INT8 ? 127 : t == LD_TARGET_FP32 ? 1 + 23 : (int)(127 + ilogb(ff->min_normal));
-    int ulp_emax = t == LD_TARGET_INT8 ? 127 : 254;   /* INT8: one quantization step = 1 */
+    int ulp_mant = ff->integer ? 0 : ff->mant_bits;
+    int ulp_emin = ff->integer ? 127 : ff->reference ? 1 + 23 : (int)(127 + ilogb(ff->min_normal));
+    int ulp_emax = ff->integer ? 127 : 254;   /* integer formats: one quantization step = 1 */
     double atol = tol ? tol->atol : 0, rtol = tol ? tol->rtol : 0;
     bool chan = e->nch && inner > 0 && n % inner == 0;
     int64_t nblk = chan ? n / inner : 1, blen = chan ? inner : n;
@@ -397,14 +398,7 @@ void ld_tol_default(ld_tol *tol, ld_target t) {
     tol->check_tol = false;
     tol->max_sat_frac = 1e-3;       /* INT8/FP8: more than 0.1% of values clipped */
     tol->sqnr_floor_abs = 1e-6;
-    switch (t) {                    /* SQNR a healthy network keeps (see layerdiff-compare(1)) */
-    case LD_TARGET_FP16: tol->min_sqnr = 30; break;
-    case LD_TARGET_BF16: tol->min_sqnr = 15; break;
-    case LD_TARGET_FP8E4M3: tol->min_sqnr = 8; break;
-    case LD_TARGET_FP8E5M2: tol->min_sqnr = 5; break;
-    case LD_TARGET_INT8: tol->min_sqnr = 8; break;
-    default: tol->min_sqnr = 60; break;   /* FP32: two FP32 engines (--against) agree to ~100 dB */
-    }
+    tol->min_sqnr = ld_target_format(t)->min_sqnr;   /* SQNR a healthy network keeps */
 }
 
 bool ld_err_passes(const ld_err *e, const ld_tstats *ref, ld_target t, const ld_tol *tol,

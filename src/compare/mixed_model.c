@@ -4,7 +4,7 @@
 ** keep FP32; Cast nodes convert at every boundary, and the graph's inputs and outputs stay
 ** float32 so callers feed the same data. Works on the original protobuf (protobuf-c), so
 ** everything layerdiff does not touch is written back unchanged. Ops whose FP16 support is
-** patchy across engines (Resize, Range, TopK, NonMaxSuppression, RoiAlign, CumSum, ...) stay
+** patchy across engines (LD_OPT_KEEP_FP32 in src/core/op_traits.c: Resize, Range, TopK, ...) stay
 ** in FP32 like pinned nodes. Graphs with subgraphs (If/Loop/Scan) are refused.
 */
 #include "ld_autopin.h"
@@ -18,18 +18,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const keep_fp32_ops[] = {
-    "Resize", "Upsample", "Range", "TopK", "NonMaxSuppression", "RoiAlign", "CumSum",
-    "RandomUniformLike", "RandomNormalLike", "Multinomial", "Einsum", "DFT", "STFT",
-};
-
 static bool stays_fp32(const ld_node *n, const bool *pinned, int i) {
     if (pinned[i]) return true;
     /* ConstantOfShape without a value attribute makes float32 zeros whatever its readers want */
     if (!strcmp(n->op_type, "ConstantOfShape") && !ld_node_attr(n, "value")) return true;
-    for (size_t k = 0; k < LD_ARRAY_LEN(keep_fp32_ops); k++)
-        if (!strcmp(n->op_type, keep_fp32_ops[k])) return true;
-    return false;
+    return ld_node_has(n, LD_OPT_KEEP_FP32);
 }
 
 static char *dupcat(const char *a, const char *b) {
@@ -178,8 +171,13 @@ static bool is_f32(const ld_graph *g, int v) {
 
 ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const bool *pinned,
                                ld_target target, const char *out_path, bool force) {
-    if (target != LD_TARGET_FP16 && target != LD_TARGET_BF16)
-        return ld_error(LD_ERR_USAGE, "--write-model writes FP16 or BF16 models (target is %s)", ld_target_format(target)->name);
+    if (!ld_target_format(target)->mixed_model) {
+        char can[128] = "";   /* "FP16 or BF16": the formats marked mixed_model */
+        for (int t = 0, k = 0; t < LD_TARGET_COUNT; t++)
+            if (ld_target_format((ld_target)t)->mixed_model)
+                snprintf(can + strlen(can), sizeof can - strlen(can), "%s%s", k++ ? " or " : "", ld_target_format((ld_target)t)->long_name);
+        return ld_error(LD_ERR_USAGE, "--write-model writes %s models (target is %s)", can, ld_target_format(target)->name);
+    }
     LD_TRY(ld_out_check(out_path, force ? LD_OUT_FORCE : 0));
     const ld_graph *g = m->graph;
     for (int i = 0; i < g->nnodes; i++)
@@ -202,7 +200,7 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
     free(buf);
     if (!mp || !mp->graph) { if (mp) onnx__model_proto__free_unpacked(mp, NULL); return ld_error(LD_ERR_DATA, "%s: cannot re-read the model", in_path); }
     Onnx__GraphProto *gp = mp->graph;
-    writer w = {.gp = gp, .g = g, .lp = target == LD_TARGET_FP16 ? 10 : 16};
+    writer w = {.gp = gp, .g = g, .lp = ld_target_format(target)->onnx_dtype};
     w.cast_name[0] = calloc(g->nvalues + 1, sizeof(char *));
     w.cast_name[1] = calloc(g->nvalues + 1, sizeof(char *));
     int *vtype = calloc(g->nvalues + 1, sizeof(int));   /* 0 not float, 1 fp32, lp */

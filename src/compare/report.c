@@ -130,7 +130,7 @@ cJSON *ld_report_json(const ld_compare *c, const ld_report_meta *meta) {
     cJSON *s = cJSON_AddObjectToObject(r, "settings");
     cJSON_AddStringToObject(s, "mode", meta->mode ? meta->mode : "emulate");
     cJSON_AddStringToObject(s, "target", ld_target_format(o->policy.target)->name);
-    if (o->policy.target == LD_TARGET_INT8 || o->policy.target == LD_TARGET_FP8E4M3 || o->policy.target == LD_TARGET_FP8E5M2)
+    if (ld_target_format(o->policy.target)->quantized)
         cJSON_AddStringToObject(s, "fallback", ld_target_format(o->policy.fallback)->name);
     cJSON_AddStringToObject(s, "accumulation", o->policy.accum_fp16 ? "fp16" : "fp32");
     if (meta->against) cJSON_AddStringToObject(s, "against", meta->against);

@@ -25,10 +25,6 @@ static ld_status load_samples(ld_session *s, const char *data_path, ld_feed **fe
     return LD_OK;
 }
 
-static bool needs_calib(ld_target t) {
-    return t == LD_TARGET_INT8 || t == LD_TARGET_FP8E4M3 || t == LD_TARGET_FP8E5M2;
-}
-
 ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     memset(s, 0, sizeof *s);
     s->w = *w;
@@ -60,7 +56,7 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     s->opts.policy.calib = &s->calib;
     s->opts.isolated = a->isolated;
     s->opts.tol = a->tol;
-    if (needs_calib(a->target)) {
+    if (ld_target_format(a->target)->quantized) {   /* needs calibration */
         if (a->calib_cache) {
             LD_TRY(ld_calib_cache_read(a->calib_cache, &s->calib));
             snprintf(s->calib_desc, sizeof s->calib_desc, "TensorRT cache %s (%d tensors)", a->calib_cache, s->calib.n);

@@ -144,6 +144,7 @@ ld_status ld_graph_bind_kernels(ld_graph *g) {
         int64_t opset = ld_model_opset(g->model, n->domain);
         n->opset = (int)opset;
         n->op = NULL;
+        n->traits = ld_op_traits_find(n->domain, n->op_type);
         if (!opset) {
             if (g->model->lenient) continue;
             return ld_error(LD_ERR_UNSUPPORTED, "node '%s' (%s): the model imports no opset for domain '%s'",

@@ -12,17 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const accum_ops[] = {
-    "MatMul", "Gemm", "Conv", "ReduceSum", "ReduceMean", "ReduceSumSquare", "ReduceL2",
-    "GlobalAveragePool", "LayerNormalization",
-};
-
-bool ld_accum_handles(const ld_node *n) {
-    if (n->domain[0]) return false;
-    for (size_t i = 0; i < LD_ARRAY_LEN(accum_ops); i++)
-        if (!strcmp(n->op_type, accum_ops[i])) return true;
-    return false;
-}
+bool ld_accum_handles(const ld_node *n) { return ld_node_has(n, LD_OPT_ACCUM); }
 
 static inline float h(float x) { return ld_round_f16(x); }
 
@@ -249,11 +239,12 @@ ld_status ld_accum_run_node(ld_exec *ex, const ld_node *n, ld_tensor **in, ld_te
     for (int k = 0; k < n->nin; k++)
         if (in[k] && in[k]->kind == LD_KIND_TENSOR && k < 2 && in[k]->dtype != LD_F32) return LD_OK;
     if (!out[0] || out[0]->dtype != LD_F32) return LD_OK;
-    const char *op = n->op_type;
-    if (!strcmp(op, "MatMul")) return matmul16(in[0], in[1], out[0]);
-    if (!strcmp(op, "Gemm")) return gemm_node(n, in, out[0]);
-    if (!strcmp(op, "Conv")) return conv16(n, in, out[0]);
-    if (!strcmp(op, "GlobalAveragePool")) return gap16(in, out[0]);
-    if (!strcmp(op, "LayerNormalization")) return layernorm16(n, in, out);
-    return reduce16(n, in, out[0]);
+    switch (ld_node_traits(n)->kind) {
+    case LD_OPK_MATMUL: return matmul16(in[0], in[1], out[0]);
+    case LD_OPK_GEMM: return gemm_node(n, in, out[0]);
+    case LD_OPK_CONV: return conv16(n, in, out[0]);
+    case LD_OPK_GLOBAL_AVG_POOL: return gap16(in, out[0]);
+    case LD_OPK_LAYER_NORM: return layernorm16(n, in, out);
+    default: return reduce16(n, in, out[0]);
+    }
 }

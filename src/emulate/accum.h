@@ -8,8 +8,8 @@
 
 #include "ld_precision.h"
 
-/* Ops with an FP16-accumulating emulation: Conv, Gemm, MatMul, ReduceSum, ReduceMean,
- * ReduceSumSquare, ReduceL2, GlobalAveragePool, LayerNormalization. */
+/* Ops with an FP16-accumulating emulation: LD_OPT_ACCUM in the op traits table
+ * (src/core/op_traits.c); ld_accum_run_node dispatches on their ld_op_kind. */
 bool ld_accum_handles(const ld_node *n);
 /* Run n accumulating in FP16: every partial sum is rounded to FP16 (overflow -> Inf). */
 ld_status ld_accum_run_node(ld_exec *ex, const ld_node *n, ld_tensor **in, ld_tensor **out);

@@ -116,8 +116,9 @@ static ld_status pick_targets(collector *c, const ld_policy *p) {
     for (int i = 0; i < g->nnodes; i++) {
         const ld_node *n = &g->nodes[i];
         if (n->folded || !ld_policy_quantizes(p, n) || (p->pinned && p->pinned[i])) continue;
-        for (int k = 0; k < 2 && k < n->nin; k++) {
+        for (int k = 0; k < n->nin && k < 8; k++) {
             int v = n->in[k];
+            if (!(ld_node_traits(n)->qgemm_inputs & (1u << k))) continue;
             if (v < 0 || g->values[v].const_val || c->tidx[v] >= 0) continue;
             c->tidx[v] = c->nt;
             c->t[c->nt++].value = v;

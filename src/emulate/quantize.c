@@ -71,12 +71,11 @@ static void quant_fp8(ld_target t, float *x, int64_t n, float s, ld_sat *sat) {
     float inv = s > 0 ? 1.0f / s : 0.0f;
     int64_t ns = 0;
     for (int64_t i = 0; i < n; i++) {
-        float v = x[i] * inv;
-        if (fabsf(v) > f->max) ns++;
-        float q = t == LD_TARGET_FP8E4M3 ? ld_f8e4m3fn_to_f32(ld_f32_to_f8e4m3fn(v, true))
-                                         : ld_f8e5m2_to_f32(ld_f32_to_f8e5m2(v, true));
-        x[i] = q * s;
+        x[i] *= inv;
+        if (fabsf(x[i]) > f->max) ns++;
     }
+    f->round(x, n);   /* saturating conversion to the format */
+    for (int64_t i = 0; i < n; i++) x[i] *= s;
     if (sat) sat->clipped += ns, sat->total += n;   /* x was overwritten: absmax taken before */
 }
 
@@ -88,14 +87,14 @@ typedef struct wlayout {
 
 /* Where the output channels live in the weight tensor. */
 static void weight_layout(const ld_node *n, const ld_tensor *w, wlayout *L) {
-    const char *op = n->op_type;
+    ld_op_kind op = ld_node_traits(n)->kind;
     L->nch = 1; L->stride = 1; L->block = w->numel;
-    if (!strcmp(op, "Conv") && w->ndim >= 2) {            /* (M, C/g, k...) */
+    if (op == LD_OPK_CONV && w->ndim >= 2) {            /* (M, C/g, k...) */
         L->nch = w->dims[0]; L->block = w->numel / w->dims[0]; L->stride = 0;
-    } else if (!strcmp(op, "Gemm") && w->ndim == 2) {
+    } else if (op == LD_OPK_GEMM && w->ndim == 2) {
         if (ld_attr_int(n, "transB", 0)) { L->nch = w->dims[0]; L->block = w->dims[1]; L->stride = 0; }
         else { L->nch = w->dims[1]; L->block = 1; L->stride = w->dims[1]; }
-    } else if (!strcmp(op, "MatMul") && w->ndim >= 2) {   /* (..., K, N) */
+    } else if (op == LD_OPK_MATMUL && w->ndim >= 2) {   /* (..., K, N) */
         L->nch = w->dims[w->ndim - 1]; L->block = 1; L->stride = L->nch;
     }
 }
@@ -109,15 +108,15 @@ static int64_t weight_channel(const wlayout *L, int64_t i) {
 
 /* Reduction length K of the op for weight w. */
 static int64_t reduction_len(const ld_node *n, const ld_tensor *x, const ld_tensor *w) {
-    const char *op = n->op_type;
-    if (!strcmp(op, "Conv")) return w->numel / w->dims[0];
-    if (!strcmp(op, "Gemm")) return ld_attr_int(n, "transA", 0) ? x->dims[0] : x->dims[x->ndim - 1];
+    ld_op_kind op = ld_node_traits(n)->kind;
+    if (op == LD_OPK_CONV) return w->numel / w->dims[0];
+    if (op == LD_OPK_GEMM) return ld_attr_int(n, "transA", 0) ? x->dims[0] : x->dims[x->ndim - 1];
     return x->dims[x->ndim - 1];
 }
 
 /* Channel index of flat output index i (output channels on axis 1 for Conv, last for GEMMs). */
 static int64_t out_channel(const ld_node *n, const ld_tensor *y, int64_t i) {
-    if (!strcmp(n->op_type, "Conv")) {
+    if (ld_node_traits(n)->kind == LD_OPK_CONV) {
         int64_t inner = y->numel / (y->dims[0] * y->dims[1]);
         return (i / inner) % y->dims[1];
     }
@@ -199,7 +198,7 @@ static ld_status int8_gemm_like(const ld_policy *p, ld_exec *ex, const ld_node *
     if (n->nin > 2 && in[2] && in[2]->kind == LD_KIND_TENSOR) {
         const ld_tensor *b = in[2];
         const float *bd = b->data;
-        if (!strcmp(n->op_type, "Conv")) {
+        if (ld_node_traits(n)->kind == LD_OPK_CONV) {
             int64_t inner = y->numel / (y->dims[0] * y->dims[1]);
             for (int64_t i = 0; i < y->numel; i++) yd[i] += bd[(i / inner) % y->dims[1]];
         } else {   /* Gemm: + beta * C, C broadcast to (M, N) */
@@ -227,7 +226,7 @@ static ld_status dequant_run(const ld_policy *p, ld_exec *ex, const ld_node *n, 
     if (st == LD_OK) {
         float ax = act_amax(p, ex, n, 0, in[0]);
         float aw = wconst ? tensor_absmax(in[1]) : act_amax(p, ex, n, 1, in[1]);
-        if (p->target == LD_TARGET_INT8) {
+        if (ld_target_format(p->target)->integer) {
             quant_int8(in[0]->data, xq.data, xq.numel, ax / INT8_QMAX, saturated);
             quant_int8(in[1]->data, wq.data, wq.numel, aw / INT8_QMAX, wconst ? NULL : saturated);
             for (int64_t i = 0; i < xq.numel; i++) LD_F32P(&xq)[i] *= ax / INT8_QMAX;
@@ -253,8 +252,9 @@ ld_status ld_prec_quant_run_node(const ld_policy *p, ld_exec *ex, const ld_node 
                             ld_tensor **out, ld_sat *saturated) {
     if (n->nin < 2 || !in[0] || !in[1] || in[0]->dtype != LD_F32 || in[1]->dtype != LD_F32)
         return ld_node_run(ex, n, in, out);     /* not a float GEMM: nothing to quantize */
-    if (p->target == LD_TARGET_INT8 && strcmp(n->op_type, "ConvTranspose") &&
-        !(!strcmp(n->op_type, "Gemm") && ld_attr_float(n, "alpha", 1.0f) != 1.0f))
+    ld_op_kind kind = ld_node_traits(n)->kind;
+    if (ld_target_format(p->target)->integer && kind != LD_OPK_CONV_TRANSPOSE &&
+        !(kind == LD_OPK_GEMM && ld_attr_float(n, "alpha", 1.0f) != 1.0f))
         return int8_gemm_like(p, ex, n, in, out, saturated);
     return dequant_run(p, ex, n, in, out, saturated);
 }
