@@ -65,6 +65,10 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w);
 void ld_session_close(ld_session *s);
 /* Run the comparison over every sample into c (initialised here). */
 ld_status ld_session_compare(ld_session *s, ld_compare *c);
+/* Compare with another model (w.against) or saved outputs (w.against_outputs) instead of an
+** emulated target: tensors matched by name, propagated errors only. matched_per_sample: how
+** many tensors matched in each sample. */
+ld_status ld_session_against(ld_session *s, ld_compare *c, int *matched_per_sample);
 void ld_session_meta(const ld_session *s, ld_report_meta *m);
 
 #endif

@@ -222,45 +222,6 @@ static void print_inspect(FILE *f, const ld_session *s, const ld_compare *c, int
     }
 }
 
-static ld_status run_against(ld_session *s, ld_compare *c, bool quiet) {
-    const ld_workload *a = &s->w;
-    ld_compare_opts o = s->opts;
-    o.isolated = false;
-    LD_TRY(ld_compare_init(c, s->model, &o));
-    int matched = 0, total = 0;
-    if (a->against) {
-        ld_model *other;
-        ld_status st = ld_model_load(a->against, &other);
-        if (st != LD_OK) return ld_err_prefix_path(st, a->against);
-        for (int i = 0; st == LD_OK && i < s->nsamples; i++) {
-            st = ld_against_model(c, other, &s->samples[i], &matched);
-            total += matched;
-        }
-        ld_model_free(other);
-        LD_TRY(st);
-    } else {
-        ld_feed *saved;
-        int nsaved;
-        char *runner = NULL;
-        LD_TRY(ld_pg_read_results(a->against_outputs, NULL, &saved, &nsaved, &runner));
-        ld_status st = LD_OK;
-        if (nsaved != s->nsamples)
-            st = ld_error(LD_ERR_DATA, "%s holds %d iterations but there are %d input samples (give the matching --load-inputs)",
-                          a->against_outputs, nsaved, s->nsamples);
-        for (int i = 0; st == LD_OK && i < s->nsamples; i++) {
-            st = ld_against_saved(c, &s->samples[i], &saved[i], &matched);
-            total += matched;
-        }
-        for (int i = 0; i < nsaved; i++) ld_feed_clear(&saved[i]);
-        free(saved);
-        free(runner);
-        LD_TRY(st);
-    }
-    if (!total) return ld_error(LD_ERR_DATA, "no tensor names in common with %s", a->against ? a->against : a->against_outputs);
-    if (!quiet) printf("matched %d tensors by name\n", total / (s->nsamples ? s->nsamples : 1));
-    return ld_compare_finish(c, s->labels, s->nlabels);
-}
-
 int cmd_compare(int argc, char **argv) {
     compare_args a;
     bool help = false;
@@ -274,7 +235,11 @@ int cmd_compare(int argc, char **argv) {
     ld_compare_args_workload(&a, &w);
     st = ld_session_open(&s, &w);
     if (st == LD_OK) {
-        if (a.against || a.against_outputs) st = run_against(&s, &c, a.quiet);
+        if (a.against || a.against_outputs) {
+            int matched = 0;
+            st = ld_session_against(&s, &c, &matched);
+            if (st == LD_OK && !a.quiet) printf("matched %d tensors by name\n", matched);
+        }
         else {
             if (isatty(2) && !a.quiet) s.opts.progress.fn = ld_progress_stderr;
             st = ld_session_compare(&s, &c);

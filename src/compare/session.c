@@ -2,7 +2,8 @@
 ** session.c — everything a comparison needs before it runs: the model, the samples (data
 ** folder, IDX, arrays, Polygraphy inputs, or generated), labels and class names, the pinned
 ** nodes, and INT8/FP8 calibration (from data, or a TensorRT cache). Shared by compare,
-** autopin and the live browser.
+** autopin and the live browser. Also the comparison against another model or saved outputs
+** (ld_session_against).
 */
 #include "ld_pins.h"
 #include "ld_session.h"
@@ -113,4 +114,43 @@ void ld_session_meta(const ld_session *s, ld_report_meta *m) {
     m->npins = s->w.npins;
     m->class_names = (const char *const *)s->class_names;
     m->nclass_names = s->nclass_names;
+}
+
+ld_status ld_session_against(ld_session *s, ld_compare *c, int *matched_per_sample) {
+    const ld_workload *a = &s->w;
+    ld_compare_opts o = s->opts;
+    o.isolated = false;
+    LD_TRY(ld_compare_init(c, s->model, &o));
+    int matched = 0, total = 0;
+    if (a->against) {
+        ld_model *other;
+        ld_status st = ld_model_load(a->against, &other);
+        if (st != LD_OK) return ld_err_prefix_path(st, a->against);
+        for (int i = 0; st == LD_OK && i < s->nsamples; i++) {
+            st = ld_against_model(c, other, &s->samples[i], &matched);
+            total += matched;
+        }
+        ld_model_free(other);
+        LD_TRY(st);
+    } else {
+        ld_feed *saved;
+        int nsaved;
+        char *runner = NULL;
+        LD_TRY(ld_pg_read_results(a->against_outputs, NULL, &saved, &nsaved, &runner));
+        ld_status st = LD_OK;
+        if (nsaved != s->nsamples)
+            st = ld_error(LD_ERR_DATA, "%s holds %d iterations but there are %d input samples (give the matching --load-inputs)",
+                          a->against_outputs, nsaved, s->nsamples);
+        for (int i = 0; st == LD_OK && i < s->nsamples; i++) {
+            st = ld_against_saved(c, &s->samples[i], &saved[i], &matched);
+            total += matched;
+        }
+        for (int i = 0; i < nsaved; i++) ld_feed_clear(&saved[i]);
+        free(saved);
+        free(runner);
+        LD_TRY(st);
+    }
+    if (!total) return ld_error(LD_ERR_DATA, "no tensor names in common with %s", a->against ? a->against : a->against_outputs);
+    *matched_per_sample = total / (s->nsamples ? s->nsamples : 1);
+    return ld_compare_finish(c, s->labels, s->nlabels);
 }
