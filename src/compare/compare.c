@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Operand arrays live on the stack up to this many operands, on the heap beyond. */
+#define ARGS_INLINE 64
+
 /* ---- control-flow bodies in the target precision ---- */
 
 /* Runner for the nodes of If/Loop/Scan bodies on the target side: float inputs cast to the
@@ -26,7 +29,10 @@ static ld_status body_node_run(ld_exec *ex, const ld_node *n, ld_tensor **in, ld
     bp.pinned = NULL;
     ld_target f = ld_policy_storage(&bp, n);
     const ld_graph *g = ld_exec_graph(ex);
-    ld_tensor *tmp = calloc(n->nin + 1, sizeof *tmp), **win = calloc(n->nin + 1, sizeof *win);
+    ld_tensor tmp_buf[ARGS_INLINE], *win_buf[ARGS_INLINE];   /* on the heap beyond */
+    ld_tensor *tmp = n->nin <= ARGS_INLINE ? tmp_buf : calloc(n->nin + 1, sizeof *tmp);
+    ld_tensor **win = n->nin <= ARGS_INLINE ? win_buf : calloc(n->nin + 1, sizeof *win);
+    if (tmp == tmp_buf) memset(tmp_buf, 0, sizeof(ld_tensor) * n->nin);
     ld_status st = (!tmp || !win) ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
     for (int k = 0; st == LD_OK && k < n->nin; k++) {
         win[k] = in[k];
@@ -38,8 +44,8 @@ static ld_status body_node_run(ld_exec *ex, const ld_node *n, ld_tensor **in, ld
     }
     if (st == LD_OK) st = ld_policy_run_node(&bp, ex, n, win, out, NULL);
     for (int k = 0; tmp && k < n->nin; k++) ld_tensor_clear(&tmp[k]);
-    free(tmp);
-    free(win);
+    if (tmp != tmp_buf) free(tmp);
+    if (win != win_buf) free(win);
     return st;
 }
 
@@ -117,25 +123,38 @@ static ld_status const_target(cmp_state *s, int v, ld_target f, ld_tensor **use)
     return LD_OK;
 }
 
-/* Argument arrays of one node, any number of operands: three input arrays (reference,
- * isolated, target), two arrays of cast copies, three output arrays; all zeroed. */
+/* Argument arrays of one node: three input arrays (reference, isolated, target), two arrays
+ * of cast copies, three output arrays; all zeroed (no operand limit). */
 typedef struct node_args {
     ld_tensor **in[3], *tmp[2], **out[3];
+    ld_tensor **heap_p, *heap_t;
+    ld_tensor *pbuf[6 * ARGS_INLINE], tbuf[2 * ARGS_INLINE];
 } node_args;
 
 static void args_close(node_args *a) {
-    free(a->in[0]);
-    free(a->tmp[0]);
+    free(a->heap_p);
+    free(a->heap_t);
 }
 
 static ld_status args_open(node_args *a, int nin, int nout) {
-    memset(a, 0, sizeof *a);
-    ld_tensor **p = calloc(3 * (size_t)(nin + 1) + 3 * (size_t)(nout + 1), sizeof *p);
-    ld_tensor *t = calloc(2 * (size_t)(nin + 1), sizeof *t);
-    if (!p || !t) { free(p); free(t); return ld_error(LD_ERR_NOMEM, "out of memory"); }
-    for (int k = 0; k < 3; k++) a->in[k] = p + k * (nin + 1);
-    for (int k = 0; k < 3; k++) a->out[k] = p + 3 * (nin + 1) + k * (nout + 1);
-    for (int k = 0; k < 2; k++) a->tmp[k] = t + k * (nin + 1);
+    a->heap_p = NULL;
+    a->heap_t = NULL;
+    ld_tensor **p = a->pbuf, *t = a->tbuf;
+    int ni = ARGS_INLINE, no = ARGS_INLINE;
+    if (nin > ARGS_INLINE || nout > ARGS_INLINE) {
+        ni = nin + 1;
+        no = nout + 1;
+        p = a->heap_p = calloc(3 * (size_t)ni + 3 * (size_t)no, sizeof *p);
+        t = a->heap_t = calloc(2 * (size_t)ni, sizeof *t);
+        if (!p || !t) { args_close(a); return ld_error(LD_ERR_NOMEM, "out of memory"); }
+    } else {
+        memset(a->pbuf, 0, sizeof a->pbuf);
+        memset(a->tbuf, 0, sizeof(ld_tensor) * nin);
+        memset(a->tbuf + ARGS_INLINE, 0, sizeof(ld_tensor) * nin);
+    }
+    for (int k = 0; k < 3; k++) a->in[k] = p + k * ni;
+    for (int k = 0; k < 3; k++) a->out[k] = p + 3 * ni + k * no;
+    for (int k = 0; k < 2; k++) a->tmp[k] = t + k * ni;
     return LD_OK;
 }
 

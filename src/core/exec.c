@@ -289,6 +289,7 @@ ld_status ld_exec_step(ld_exec *ex, int i) {
     ld_tensor **ins = node->nin <= 64 ? in_buf : calloc(node->nin, sizeof *ins);
     if (ins == in_buf) memset(in_buf, 0, sizeof in_buf);   /* reads past nin see NULL */
     ld_tensor **outs = node->nout <= 64 ? out_buf : calloc(node->nout, sizeof *outs);
+    if (outs == out_buf) memset(out_buf, 0, sizeof(ld_tensor *) * node->nout);   /* freed on error */
     ld_status st = (!ins || !outs) ? ld_error(LD_ERR_NOMEM, "out of memory") : LD_OK;
     for (int k = 0; st == LD_OK && k < node->nin; k++) {
         int v = node->in[k];
