@@ -125,7 +125,7 @@ ld_status ld_compare_add_pair(ld_compare *c, int node, int out, const ld_tensor 
 /* Indices of the k largest of row[0..K), largest first (ties: lower index first). */
 void ld_topk_indices(const float *row, int64_t k, int64_t K, int64_t *idx);
 /* Samples in one feed (the first input's leading dimension). */
-int64_t ld_feed_batch(const ld_graph *g, ld_exec *ex);
+int64_t ld_feed_batch(const ld_graph *g, const ld_exec *ex);
 /* Record dtype and shape of a tensor that had no counterpart (against modes). */
 void ld_compare_note_shape(ld_compare *c, int node, int out, const ld_tensor *ref);
 /* Add the first model output of a sample from both sides (classification summary). */

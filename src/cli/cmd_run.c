@@ -74,7 +74,7 @@ static int cmp_double(const void *a, const void *b) {
 
 /* Collect the outputs (or every tensor with mark_all) of a finished run into a feed. */
 static ld_status collect(ld_exec *ex, bool mark_all, ld_feed *out) {
-    ld_graph *g = ex->g;
+    ld_graph *g = ld_exec_graph(ex);
     if (mark_all) {
         for (int i = 0; i < g->nnodes; i++) {
             const ld_node *n = &g->nodes[i];
@@ -103,8 +103,8 @@ static ld_status collect(ld_exec *ex, bool mark_all, ld_feed *out) {
 
 static ld_status run_sample(ld_graph *g, ld_feed *in, bool keep, ld_exec *ex, double *node_seconds) {
     LD_TRY(ld_exec_init(ex, g, NULL));
-    ex->keep_all = keep;
-    ex->node_seconds = node_seconds;
+    ld_exec_set_keep_all(ex, keep);
+    ld_exec_set_timing(ex, node_seconds);
     for (int k = 0; k < in->n; k++) LD_TRY(ld_exec_set_input(ex, in->items[k].name, in->items[k].t));
     return ld_exec_run(ex);
 }

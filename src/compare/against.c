@@ -13,7 +13,7 @@
  * declares (an FP16-converted model takes float16 inputs). conv holds the converted copies. */
 static ld_status run_keep(ld_model *m, const ld_feed *in, ld_exec *ex, ld_feed *conv) {
     LD_TRY(ld_exec_init(ex, m->graph, NULL));
-    ex->keep_all = true;
+    ld_exec_set_keep_all(ex, true);
     for (int k = 0; k < in->n; k++) {
         int v = ld_graph_find_value(m->graph, in->items[k].name);
         if (v < 0) continue;
@@ -56,7 +56,7 @@ static ld_status match_all(ld_compare *c, ld_exec *ref, lookup_fn find, void *us
 
 static const ld_tensor *find_in_exec(void *user, const char *name) {
     ld_exec *ex = user;
-    int v = ld_graph_find_value(ex->g, name);
+    int v = ld_graph_find_value(ld_exec_graph(ex), name);
     return v >= 0 ? ld_exec_value(ex, v) : NULL;
 }
 
@@ -89,8 +89,8 @@ ld_status ld_against_model(ld_compare *c, ld_model *other, const ld_feed *in, in
     }
     if (st == LD_OK) st = match_all(c, &rx, find_in_exec, &ox, matched);
     if (st == LD_OK) st = finish_sample(c, &rx, find_in_exec, &ox);
-    if (ox.vals) ld_exec_destroy(&ox);
-    if (rx.vals) ld_exec_destroy(&rx);
+    ld_exec_destroy(&ox);
+    ld_exec_destroy(&rx);
     ld_feed_clear(&conv);
     c->seconds += ld_now_sec() - t0;
     return st;
@@ -104,7 +104,7 @@ ld_status ld_against_saved(ld_compare *c, const ld_feed *in, const ld_feed *save
     ld_status st = run_keep(c->model, in, &rx, &conv);
     if (st == LD_OK) st = match_all(c, &rx, find_in_feed, (void *)saved, matched);
     if (st == LD_OK) st = finish_sample(c, &rx, find_in_feed, (void *)saved);
-    if (rx.vals) ld_exec_destroy(&rx);
+    ld_exec_destroy(&rx);
     ld_feed_clear(&conv);
     c->seconds += ld_now_sec() - t0;
     return st;

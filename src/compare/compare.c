@@ -3,13 +3,20 @@
 ** isolated target output (target op on reference inputs cast to the target), propagated
 ** target output; both measured against the reference, then everything no later node needs
 ** is freed. Non-float nodes (shape arithmetic) run once and share their result.
+** The values of both sides live in two executors (ld_exec.h), which own every buffer and
+** free by last use; the run state is in compare_state.h. Decisions on the finished result
+** are in compare_result.c, re-runs (autopin, the live browser) in incremental.c.
 */
 #include "ld_compare.h"
+#include "compare_state.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Operand arrays live on the stack up to this many operands, on the heap beyond. */
+#define ARGS_INLINE 64
 
 /* ---- control-flow bodies in the target precision ---- */
 
@@ -21,31 +28,28 @@ static ld_status body_node_run(ld_exec *ex, const ld_node *n, ld_tensor **in, ld
     ld_policy bp = *p;
     bp.pinned = NULL;
     ld_target f = ld_policy_storage(&bp, n);
-    ld_tensor tmp[64], *win[64];
-    if (n->nin > 64) return ld_error(LD_ERR_UNSUPPORTED, "node has more than 64 inputs");
-    memset(tmp, 0, sizeof(ld_tensor) * n->nin);
-    ld_status st = LD_OK;
-    for (int k = 0; k < n->nin; k++) {
+    const ld_graph *g = ld_exec_graph(ex);
+    ld_tensor tmp_buf[ARGS_INLINE], *win_buf[ARGS_INLINE];   /* on the heap beyond */
+    ld_tensor *tmp = n->nin <= ARGS_INLINE ? tmp_buf : calloc(n->nin + 1, sizeof *tmp);
+    ld_tensor **win = n->nin <= ARGS_INLINE ? win_buf : calloc(n->nin + 1, sizeof *win);
+    if (tmp == tmp_buf) memset(tmp_buf, 0, sizeof(ld_tensor) * n->nin);
+    ld_status st = (!tmp || !win) ? ld_oom() : LD_OK;
+    for (int k = 0; st == LD_OK && k < n->nin; k++) {
         win[k] = in[k];
-        bool q_const = ld_policy_quantizes(&bp, n) && n->in[k] >= 0 && ex->g->values[n->in[k]].const_val;
+        bool q_const = ld_policy_quantizes(&bp, n) && n->in[k] >= 0 && g->values[n->in[k]].const_val;
         if (st == LD_OK && in[k] && in[k]->kind == LD_KIND_TENSOR && in[k]->dtype == LD_F32 && !q_const) {
             st = ld_policy_round_tensor(f, in[k], &tmp[k]);
             win[k] = &tmp[k];
         }
     }
     if (st == LD_OK) st = ld_policy_run_node(&bp, ex, n, win, out, NULL);
-    for (int k = 0; k < n->nin; k++) ld_tensor_clear(&tmp[k]);
+    for (int k = 0; tmp && k < n->nin; k++) ld_tensor_clear(&tmp[k]);
+    if (tmp != tmp_buf) free(tmp);
+    if (win != win_buf) free(win);
     return st;
 }
 
-/* ---- run state for one sample ---- */
-
-typedef struct cmp_state {
-    ld_compare *c;
-    ld_exec rx, tx;          /* reference and target values (main graph) */
-    ld_target *fmt;          /* format the target value of each value id is stored in */
-    ld_tensor **cconst;      /* target (storage-format) copies of float constants */
-} cmp_state;
+/* ---- one node on both sides ---- */
 
 /* Run a main-graph node with the policy; a control-flow node's body follows the target
  * precision through the executor's runner unless the node is pinned. */
@@ -55,13 +59,9 @@ static ld_status policy_node(struct cmp_state *s, ld_exec *ex, int i, ld_tensor 
     const ld_policy *p = &c->opts.policy;
     bool body = n->op && (n->op->flags & LD_OPF_SUBGRAPH) && p->target != LD_TARGET_FP32 &&
                 !(p->pinned && p->pinned[i]);
-    if (body) {
-        ex->runner = body_node_run;
-        ex->runner_user = (void *)p;
-    }
+    if (body) ld_exec_set_runner(ex, body_node_run, (void *)p);
     ld_status st = ld_policy_run_node(p, ex, n, in, out, sat);
-    ex->runner = NULL;
-    ex->runner_user = NULL;
+    ld_exec_set_runner(ex, NULL, NULL);
     return st;
 }
 
@@ -105,6 +105,41 @@ static ld_status const_target(cmp_state *s, int v, ld_target f, ld_tensor **use)
         s->cconst[v] = r;
     }
     *use = s->cconst[v];
+    return LD_OK;
+}
+
+/* Argument arrays of one node: three input arrays (reference, isolated, target), two arrays
+ * of cast copies, three output arrays; all zeroed (no operand limit). */
+typedef struct node_args {
+    ld_tensor **in[3], *tmp[2], **out[3];
+    ld_tensor **heap_p, *heap_t;
+    ld_tensor *pbuf[6 * ARGS_INLINE], tbuf[2 * ARGS_INLINE];
+} node_args;
+
+static void args_close(node_args *a) {
+    free(a->heap_p);
+    free(a->heap_t);
+}
+
+static ld_status args_open(node_args *a, int nin, int nout) {
+    a->heap_p = NULL;
+    a->heap_t = NULL;
+    ld_tensor **p = a->pbuf, *t = a->tbuf;
+    int ni = ARGS_INLINE, no = ARGS_INLINE;
+    if (nin > ARGS_INLINE || nout > ARGS_INLINE) {
+        ni = nin + 1;
+        no = nout + 1;
+        p = a->heap_p = calloc(3 * (size_t)ni + 3 * (size_t)no, sizeof *p);
+        t = a->heap_t = calloc(2 * (size_t)ni, sizeof *t);
+        if (!p || !t) { args_close(a); return ld_oom(); }
+    } else {
+        memset(a->pbuf, 0, sizeof a->pbuf);
+        memset(a->tbuf, 0, sizeof(ld_tensor) * nin);
+        memset(a->tbuf + ARGS_INLINE, 0, sizeof(ld_tensor) * nin);
+    }
+    for (int k = 0; k < 3; k++) a->in[k] = p + k * ni;
+    for (int k = 0; k < 3; k++) a->out[k] = p + 3 * ni + k * no;
+    for (int k = 0; k < 2; k++) a->tmp[k] = t + k * ni;
     return LD_OK;
 }
 
@@ -172,12 +207,6 @@ static void measure(ld_compare *c, ld_tensor_result *r, const ld_tensor *ref, co
     }
 }
 
-static void drop(ld_exec *ex, int v) {
-    if (ex->owned[v]) ld_tensor_free(ex->vals[v]);
-    ex->owned[v] = false;
-    ex->vals[v] = ex->g->values[v].const_val;
-}
-
 /* Inputs of node i on the target side: the kept target values, cast where their stored
  * format differs from the node's input format, constants from the target-constant cache.
  * Copies made go to ttmp (nin entries, zeroed by the caller, cleared by the caller). */
@@ -186,7 +215,7 @@ static ld_status target_inputs(cmp_state *s, int i, ld_tensor **tin, ld_tensor *
     const ld_node *n = &g->nodes[i];
     for (int k = 0; k < n->nin; k++) {
         int v = n->in[k];
-        tin[k] = v >= 0 ? s->tx.vals[v] : NULL;
+        tin[k] = v >= 0 ? ld_exec_value(&s->tx, v) : NULL;
         if (v < 0) continue;
         if (!tin[k]) return ld_error(LD_ERR_INTERNAL, "target input '%s' is not available", g->values[v].name);
         bool cst = g->values[v].const_val != NULL;
@@ -197,33 +226,31 @@ static ld_status target_inputs(cmp_state *s, int i, ld_tensor **tin, ld_tensor *
     return LD_OK;
 }
 
-static ld_status run_node(cmp_state *s, int i) {
+ld_status cmp_run_node(cmp_state *s, int i) {
     ld_compare *c = s->c;
     ld_graph *g = c->model->graph;
     const ld_node *n = &g->nodes[i];
     ld_node_result *nr = &c->nodes[i];
     int nin = n->nin, nout = n->nout;
-    ld_tensor *rin[64], *iin[64], *tin[64], itmp[64], ttmp[64];
-    ld_tensor *rout[64], *iout[64], *tout[64];
-    if (nin > 64 || nout > 64) return ld_error(LD_ERR_UNSUPPORTED, "node has more than 64 inputs or outputs");
-    memset(itmp, 0, sizeof(ld_tensor) * nin);
-    memset(ttmp, 0, sizeof(ld_tensor) * nin);
-    memset(iout, 0, sizeof(ld_tensor *) * nout);
-    memset(tout, 0, sizeof(ld_tensor *) * nout);
-    for (int k = 0; k < nin; k++) {
+    node_args a;
+    LD_TRY(args_open(&a, nin, nout));
+    ld_tensor **rin = a.in[0], **iin = a.in[1], **tin = a.in[2], *itmp = a.tmp[0], *ttmp = a.tmp[1];
+    ld_tensor **rout = a.out[0], **iout = a.out[1], **tout = a.out[2];
+    ld_status st = LD_OK;
+    for (int k = 0; st == LD_OK && k < nin; k++) {
         int v = n->in[k];
-        rin[k] = v >= 0 ? s->rx.vals[v] : NULL;
-        if (v >= 0 && !rin[k]) return ld_error(LD_ERR_INTERNAL, "input '%s' is not available", g->values[v].name);
+        rin[k] = v >= 0 ? ld_exec_value(&s->rx, v) : NULL;
+        if (v >= 0 && !rin[k]) st = ld_error(LD_ERR_INTERNAL, "input '%s' is not available", g->values[v].name);
     }
-    LD_TRY(alloc_outs(n, rout));
-    ld_status st = ld_node_run(&s->rx, n, rin, rout);
-    if (st != LD_OK) { free_outs(rout, nout); return st; }
+    if (st == LD_OK) st = alloc_outs(n, rout);
+    if (st == LD_OK) st = ld_node_run(&s->rx, n, rin, rout);
+    if (st != LD_OK) { free_outs(rout, nout); args_close(&a); return st; }
     /* a node whose inputs differ between the two runs (an int or bool node after float
      * divergence) needs its own target run even if it computes on no floats */
     bool fl = node_is_float(n, rin, rout);
     for (int k = 0; !fl && k < nin; k++) {
         int v = n->in[k];
-        fl = v >= 0 && !g->values[v].const_val && s->tx.vals[v] != s->rx.vals[v];
+        fl = v >= 0 && !g->values[v].const_val && ld_exec_value(&s->tx, v) != ld_exec_value(&s->rx, v);
     }
     const ld_policy *p = &c->opts.policy;
     ld_target store = ld_policy_storage(p, n);
@@ -256,6 +283,7 @@ static ld_status run_node(cmp_state *s, int i) {
     for (int k = 0; k < nin; k++) { ld_tensor_clear(&itmp[k]); ld_tensor_clear(&ttmp[k]); }
     if (st != LD_OK) {
         free_outs(rout, nout); free_outs(iout, nout); free_outs(tout, nout);
+        args_close(&a);
         return st;
     }
     for (int k = 0; k < nout; k++) {
@@ -263,76 +291,55 @@ static ld_status run_node(cmp_state *s, int i) {
         if (v < 0) continue;
         ld_tensor *tv = (fl && p->target != LD_TARGET_FP32) ? tout[k] : rout[k];
         measure(c, &nr->outs[k], rout[k], fl ? (c->opts.isolated ? iout[k] : NULL) : tv, tv, store, k == 0 ? &sat_iso : NULL, k == 0 ? &sat_prop : NULL);
-        if (s->rx.owned[v]) ld_tensor_free(s->rx.vals[v]);
-        s->rx.vals[v] = rout[k];
-        s->rx.owned[v] = true;
-        if (s->tx.owned[v]) ld_tensor_free(s->tx.vals[v]);
-        s->tx.vals[v] = tv;
-        s->tx.owned[v] = tv != rout[k];
+        ld_exec_put(&s->rx, v, rout[k], true);
+        ld_exec_put(&s->tx, v, tv, tv != rout[k]);   /* non-float results are shared */
         s->fmt[v] = fl ? store : LD_TARGET_FP32;
         rout[k] = NULL;
         tout[k] = NULL;
     }
     free_outs(iout, nout);
-    /* free what no later node reads (the target side first: it may alias the reference) */
-    for (int k = 0; k < nin + nout; k++) {
-        int v = k < nin ? n->in[k] : n->out[k - nin];
-        if (v < 0 || g->values[v].is_output || g->values[v].is_input) continue;
-        bool dead = k < nin ? g->values[v].last_use == i : g->values[v].last_use < 0;
-        if (!dead) continue;
-        if (c->opts.keep_tgt && c->opts.keep_ref) {
-            continue;                             /* everything stays (live browser) */
-        } else if (c->opts.keep_tgt) {
-            if (s->tx.vals[v] == s->rx.vals[v] && s->rx.owned[v] && !s->tx.owned[v]) {
-                s->tx.owned[v] = true;            /* the target side keeps the shared value */
-                s->rx.owned[v] = false;
-                s->rx.vals[v] = g->values[v].const_val;
-            } else if (!c->opts.keep_ref) {
-                drop(&s->rx, v);
-            }
-        } else {
-            drop(&s->tx, v);
-            if (!c->opts.keep_ref) drop(&s->rx, v);
-        }
-    }
+    args_close(&a);
+    /* free what no later node reads (a side in keep-all mode keeps everything): the target
+     * side first; a shared value the kept target side still borrows is handed over to it */
+    ld_exec_free_dead(&s->tx, i, NULL);
+    ld_exec_free_dead(&s->rx, i, &s->tx);
     return LD_OK;
 }
 
 /* Target side only (autopin's re-runs): node i on the kept target values, current pins. */
-static ld_status run_target_node(cmp_state *s, int i) {
+ld_status cmp_run_target_node(cmp_state *s, int i) {
     ld_compare *c = s->c;
     ld_graph *g = c->model->graph;
     const ld_node *n = &g->nodes[i];
     const ld_policy *p = &c->opts.policy;
     int nin = n->nin, nout = n->nout;
-    ld_tensor *tin[64], ttmp[64], *tout[64];
-    if (nin > 64 || nout > 64) return ld_error(LD_ERR_UNSUPPORTED, "node has more than 64 inputs or outputs");
-    memset(ttmp, 0, sizeof(ld_tensor) * nin);
+    node_args a;
+    LD_TRY(args_open(&a, nin, nout));
+    ld_tensor **tin = a.in[2], *ttmp = a.tmp[1], **tout = a.out[2];
     bool fl = false;
     ld_status st = target_inputs(s, i, tin, ttmp);
     for (int k = 0; st == LD_OK && k < nin; k++) fl |= is_f32(tin[k]);
     if (st == LD_OK) st = alloc_outs(n, tout);
     if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, NULL);
     for (int k = 0; k < nin; k++) ld_tensor_clear(&ttmp[k]);
-    if (st != LD_OK) { free_outs(tout, nout); return st; }
+    if (st != LD_OK) { free_outs(tout, nout); args_close(&a); return st; }
     for (int k = 0; k < nout; k++) fl |= is_f32(tout[k]);
     ld_target store = (p->pinned && p->pinned[i]) ? LD_TARGET_FP32 : ld_policy_storage(p, n);
     for (int k = 0; k < nout; k++) {
         int v = n->out[k];
         if (v < 0) continue;
-        if (s->tx.owned[v]) ld_tensor_free(s->tx.vals[v]);
-        s->tx.vals[v] = tout[k];
-        s->tx.owned[v] = true;
+        ld_exec_put(&s->tx, v, tout[k], true);
         s->fmt[v] = fl ? store : LD_TARGET_FP32;
     }
+    args_close(&a);
     return LD_OK;
 }
 
 /* Samples in one feed: the first runtime input's leading dimension (a batch of images
  * counts as that many samples), 1 for scalars. */
-int64_t ld_feed_batch(const ld_graph *g, ld_exec *ex) {
+int64_t ld_feed_batch(const ld_graph *g, const ld_exec *ex) {
     if (!g->ninputs) return 1;
-    const ld_tensor *t = ex->vals[g->inputs[0]];
+    const ld_tensor *t = ld_exec_value(ex, g->inputs[0]);
     return t && t->kind == LD_KIND_TENSOR && t->ndim > 0 ? t->dims[0] : 1;
 }
 
@@ -373,7 +380,7 @@ ld_status ld_compare_init(ld_compare *c, ld_model *m, const ld_compare_opts *o) 
     return LD_OK;
 }
 
-static ld_status append_rows(ld_tensor **acc, const ld_tensor *t) {
+ld_status cmp_append_rows(ld_tensor **acc, const ld_tensor *t) {
     if (!is_f32(t) || t->ndim != 2) return LD_OK;
     if (!*acc) {
         *acc = calloc(1, sizeof **acc);
@@ -392,27 +399,32 @@ static ld_status append_rows(ld_tensor **acc, const ld_tensor *t) {
     return LD_OK;
 }
 
-static void state_free(cmp_state *s) {
+void cmp_state_free(cmp_state *s) {
     ld_graph *g = s->c->model->graph;
-    if (s->tx.vals) {   /* the target side may alias reference values: let go of those first */
+    if (ld_exec_graph(&s->tx) && ld_exec_graph(&s->rx)) {   /* let go of values both sides own */
         for (int v = 0; v < g->nvalues; v++)
-            if (s->tx.owned[v] && s->rx.owned[v] && s->tx.vals[v] == s->rx.vals[v]) s->tx.owned[v] = false;
-        ld_exec_destroy(&s->tx);
+            if (ld_exec_owns(&s->tx, v) && ld_exec_owns(&s->rx, v) && ld_exec_value(&s->tx, v) == ld_exec_value(&s->rx, v))
+                (void)ld_exec_take(&s->tx, v);   /* the reference side frees it */
     }
-    if (s->rx.vals) ld_exec_destroy(&s->rx);
+    ld_exec_destroy(&s->tx);
+    ld_exec_destroy(&s->rx);
     for (int v = 0; s->cconst && v < g->nvalues; v++) ld_tensor_free(s->cconst[v]);
     free(s->cconst);
     free(s->fmt);
     free(s);
 }
 
-static ld_status state_open(ld_compare *c, const ld_feed *in, cmp_state **out) {
+ld_status cmp_state_open(ld_compare *c, const ld_feed *in, cmp_state **out) {
     ld_graph *g = c->model->graph;
     cmp_state *s = calloc(1, sizeof *s);
     if (!s) return ld_oom();
     s->c = c;
     ld_status st = ld_exec_init(&s->rx, g, NULL);
     if (st == LD_OK) st = ld_exec_init(&s->tx, g, NULL);
+    if (st == LD_OK) {
+        ld_exec_set_keep_all(&s->rx, c->opts.keep_ref);
+        ld_exec_set_keep_all(&s->tx, c->opts.keep_tgt);
+    }
     s->fmt = calloc(g->nvalues + 1, sizeof *s->fmt);
     s->cconst = calloc(g->nvalues + 1, sizeof *s->cconst);
     if (st == LD_OK && (!s->fmt || !s->cconst)) st = ld_oom();
@@ -421,34 +433,34 @@ static ld_status state_open(ld_compare *c, const ld_feed *in, cmp_state **out) {
         if (st == LD_OK) st = ld_exec_set_input(&s->tx, in->items[k].name, in->items[k].t);
     }
     for (int k = 0; st == LD_OK && k < g->ninputs; k++)
-        if (!s->rx.vals[g->inputs[k]]) st = ld_error(LD_ERR_DATA, "missing input '%s'", g->values[g->inputs[k]].name);
-    if (st != LD_OK) { state_free(s); return st; }
+        if (!ld_exec_value(&s->rx, g->inputs[k])) st = ld_error(LD_ERR_DATA, "missing input '%s'", g->values[g->inputs[k]].name);
+    if (st != LD_OK) { cmp_state_free(s); return st; }
     *out = s;
     return LD_OK;
 }
 
-static ld_status node_error(ld_status st, const ld_node *n) {
+ld_status cmp_node_error(ld_status st, const ld_node *n) {
     return ld_err_prefix(st, "node '%s' (%s-%d)", n->name, n->op_type, n->op ? n->op->since : n->opset);
 }
 
 /* Full side-by-side pass over one sample, measuring into c; the state stays open. */
-static ld_status state_run(cmp_state *s) {
+ld_status cmp_state_run(cmp_state *s) {
     ld_compare *c = s->c;
     ld_graph *g = c->model->graph;
     double t0 = ld_now_sec();
     ld_status st = LD_OK;
     for (int i = 0; st == LD_OK && i < g->nnodes; i++) {
         if (g->nodes[i].folded) continue;
-        st = run_node(s, i);
-        if (st != LD_OK) node_error(st, &g->nodes[i]);
+        st = cmp_run_node(s, i);
+        if (st != LD_OK) cmp_node_error(st, &g->nodes[i]);
         if (i % 50 == 0)
             ld_progress_step(&c->opts.progress, i, g->nnodes, "layerdiff: sample %lld: node %d/%d",
                              (long long)c->samples + 1, i, g->nnodes);
     }
     ld_progress_end(&c->opts.progress);
     if (st == LD_OK && g->noutputs) {
-        st = append_rows(&c->ref_out0, s->rx.vals[g->outputs[0]]);
-        if (st == LD_OK) st = append_rows(&c->tgt_out0, s->tx.vals[g->outputs[0]]);
+        st = cmp_append_rows(&c->ref_out0, ld_exec_value(&s->rx, g->outputs[0]));
+        if (st == LD_OK) st = cmp_append_rows(&c->tgt_out0, ld_exec_value(&s->tx, g->outputs[0]));
     }
     if (st == LD_OK) c->samples += ld_feed_batch(c->model->graph, &s->rx);
     c->seconds += ld_now_sec() - t0;
@@ -457,173 +469,10 @@ static ld_status state_run(cmp_state *s) {
 
 ld_status ld_compare_add_sample(ld_compare *c, const ld_feed *in) {
     cmp_state *s;
-    LD_TRY(state_open(c, in, &s));
-    ld_status st = state_run(s);
-    state_free(s);
+    LD_TRY(cmp_state_open(c, in, &s));
+    ld_status st = cmp_state_run(s);
+    cmp_state_free(s);
     return st;
-}
-
-/* ---- kept runs (autopin) ---- */
-
-ld_status ld_sample_run_open(ld_compare *c, const ld_feed *in, ld_sample_run **out) {
-    cmp_state *s;
-    LD_TRY(state_open(c, in, &s));
-    ld_status st = state_run(s);
-    if (st != LD_OK) { state_free(s); return st; }
-    *out = (ld_sample_run *)s;
-    return LD_OK;
-}
-
-ld_status ld_sample_run_target_from(ld_sample_run *r, int from) {
-    cmp_state *s = (cmp_state *)r;
-    ld_graph *g = s->c->model->graph;
-    for (int i = from < 0 ? 0 : from; i < g->nnodes; i++) {
-        if (g->nodes[i].folded) continue;
-        ld_status st = run_target_node(s, i);
-        if (st != LD_OK) return node_error(st, &g->nodes[i]);
-    }
-    return LD_OK;
-}
-
-size_t ld_sample_run_bytes(const ld_sample_run *r) {
-    const cmp_state *s = (const cmp_state *)r;
-    size_t n = 0;
-    for (int v = 0; v < s->c->model->graph->nvalues; v++) {
-        if (s->tx.owned[v] && s->tx.vals[v]) n += s->tx.vals[v]->nbytes;
-        if (s->rx.owned[v] && s->rx.vals[v] && s->rx.vals[v] != s->tx.vals[v]) n += s->rx.vals[v]->nbytes;
-    }
-    return n;
-}
-
-const ld_tensor *ld_sample_run_ref(const ld_sample_run *r, int v) { return ((const cmp_state *)r)->rx.vals[v]; }
-const ld_tensor *ld_sample_run_tgt(const ld_sample_run *r, int v) { return ((const cmp_state *)r)->tx.vals[v]; }
-void ld_sample_run_close(ld_sample_run *r) { if (r) state_free((cmp_state *)r); }
-
-/* ---- decisions ---- */
-
-void ld_topk_indices(const float *row, int64_t k, int64_t K, int64_t *idx) {
-    for (int64_t j = 0; j < k; j++) idx[j] = -1;
-    for (int64_t c = 0; c < K; c++) {
-        for (int64_t j = 0; j < k; j++) {
-            if (idx[j] < 0 || row[c] > row[idx[j]]) {
-                for (int64_t m = k - 1; m > j; m--) idx[m] = idx[m - 1];
-                idx[j] = c;
-                break;
-            }
-        }
-    }
-}
-
-static bool in_topk(const int64_t *idx, int64_t k, int64_t c) {
-    for (int64_t j = 0; j < k; j++) if (idx[j] == c) return true;
-    return false;
-}
-
-static void classify(ld_compare *c, const int64_t *labels, int64_t nlabels) {
-    ld_tensor *r = c->ref_out0, *t = c->tgt_out0;
-    if (!r || !t || r->numel != t->numel || r->dims[1] < 2) return;
-    int64_t N = r->dims[0], K = r->dims[1], k5 = K < 5 ? K : 5;
-    ld_classification *cl = &c->cls;
-    cl->present = true;
-    cl->samples = N;
-    double a1 = 0, a5 = 0, cs = 0, l2 = 0, r1 = 0, t1 = 0, r5 = 0, t5 = 0;
-    int64_t ir[5], it[5];
-    for (int64_t s = 0; s < N; s++) {
-        const float *a = (float *)r->data + s * K, *b = (float *)t->data + s * K;
-        bool finite = true;
-        for (int64_t j = 0; j < K; j++) finite &= isfinite(b[j]) != 0;
-        if (!finite) {   /* a NaN/Inf row agrees with nothing and is infinitely far */
-            l2 = INFINITY;
-            ld_topk_indices(a, k5, K, ir);
-            if (labels && s < nlabels) { r1 += ir[0] == labels[s]; r5 += in_topk(ir, k5, labels[s]); }
-            continue;
-        }
-        ld_topk_indices(a, k5, K, ir);
-        ld_topk_indices(b, k5, K, it);
-        a1 += ir[0] == it[0];
-        a5 += in_topk(it, k5, ir[0]);
-        double ab = 0, aa = 0, bb = 0, d = 0;
-        for (int64_t j = 0; j < K; j++) {
-            ab += (double)a[j] * b[j]; aa += (double)a[j] * a[j]; bb += (double)b[j] * b[j];
-            d += ((double)a[j] - b[j]) * ((double)a[j] - b[j]);
-        }
-        cs += (aa > 0 && bb > 0) ? ab / sqrt(aa * bb) : (aa == bb ? 1.0 : 0.0);
-        l2 += sqrt(d);
-        if (labels && s < nlabels) {
-            r1 += ir[0] == labels[s]; t1 += it[0] == labels[s];
-            r5 += in_topk(ir, k5, labels[s]); t5 += in_topk(it, k5, labels[s]);
-        }
-    }
-    cl->top1_agreement = 100.0 * a1 / N;
-    cl->top5_agreement = 100.0 * a5 / N;
-    cl->cosine_mean = cs / N;
-    cl->l2_mean = l2 / N;
-    if (labels && nlabels >= N) {
-        cl->labelled = true;
-        cl->ref_top1 = 100.0 * r1 / N; cl->target_top1 = 100.0 * t1 / N;
-        cl->ref_top5 = 100.0 * r5 / N; cl->target_top5 = 100.0 * t5 / N;
-        cl->delta_top1_pp = cl->target_top1 - cl->ref_top1;
-        cl->delta_top5_pp = cl->target_top5 - cl->ref_top5;
-    }
-}
-
-ld_status ld_compare_finish(ld_compare *c, const int64_t *labels, int64_t nlabels) {
-    c->passed = true;
-    c->first_iso.node = c->first_prop.node = -1;
-    ld_target tt = c->opts.policy.target;
-    for (int i = 0; i < c->nnodes; i++) {
-        ld_node_result *nr = &c->nodes[i];
-        const ld_node *n = &c->model->graph->nodes[i];
-        ld_target store = nr->pinned ? LD_TARGET_FP32 : ld_policy_storage(&c->opts.policy, n);
-        for (int k = 0; k < nr->nout; k++) {
-            ld_tensor_result *r = &nr->outs[k];
-            r->iso_pass = r->prop_pass = true;
-            r->flags = 0;
-            if (!r->measured) continue;
-            /* saturation is judged against the quantized format, the rest against storage */
-            ld_target q = nr->quantized ? tt : store;
-            r->iso_pass = ld_err_passes_q(&r->iso, &r->ref, store, q, &c->opts.tol, r->iso_why, sizeof r->iso_why);
-            r->prop_pass = ld_err_passes_q(&r->prop, &r->ref, store, q, &c->opts.tol, r->prop_why, sizeof r->prop_why);
-            if (!c->opts.isolated) r->iso_pass = true;
-            const ld_err *e = &r->prop;
-            if (e->new_nan || r->iso.new_nan) r->flags |= LD_FLAG_NAN;
-            if (e->new_inf || r->iso.new_inf) r->flags |= LD_FLAG_INF;
-            if (e->overflow || r->iso.overflow) r->flags |= LD_FLAG_OVERFLOW;
-            if (e->underflow || r->iso.underflow) r->flags |= LD_FLAG_UNDERFLOW;
-            if (e->saturated || r->iso.saturated) r->flags |= LD_FLAG_SATURATION;
-            if (e->subnormal || r->iso.subnormal) r->flags |= LD_FLAG_SUBNORMAL;
-            if (!r->iso_pass) r->flags |= LD_FLAG_ISO_FAIL;
-            if (!r->prop_pass) r->flags |= LD_FLAG_PROP_FAIL;
-            if (!r->iso_pass && c->first_iso.node < 0) {
-                c->first_iso.node = i;
-                c->first_iso.out = k;
-                snprintf(c->first_iso.reason, sizeof c->first_iso.reason, "%s", r->iso_why);
-            }
-            if (!r->prop_pass && c->first_prop.node < 0) {
-                c->first_prop.node = i;
-                c->first_prop.out = k;
-                snprintf(c->first_prop.reason, sizeof c->first_prop.reason, "%s", r->prop_why);
-            }
-            if (!r->iso_pass || !r->prop_pass) c->passed = false;
-        }
-    }
-    classify(c, labels, nlabels);
-    return LD_OK;
-}
-
-void ld_compare_free(ld_compare *c) {
-    for (int i = 0; c->nodes && i < c->nnodes; i++) {
-        for (int k = 0; k < c->nodes[i].nout; k++) {
-            ld_err_free(&c->nodes[i].outs[k].iso);
-            ld_err_free(&c->nodes[i].outs[k].prop);
-        }
-        free(c->nodes[i].outs);
-    }
-    free(c->nodes);
-    free(c->outputs);
-    ld_tensor_free(c->ref_out0);
-    ld_tensor_free(c->tgt_out0);
-    memset(c, 0, sizeof *c);
 }
 
 ld_status ld_compare_add_pair(ld_compare *c, int node, int out, const ld_tensor *ref,
@@ -655,8 +504,8 @@ ld_status ld_compare_add_rows(ld_compare *c, const ld_tensor *ref, const ld_tens
         LD_TRY(ld_tensor_convert(&o32, other, LD_F32));
         other = &o32;
     }
-    ld_status st = append_rows(&c->ref_out0, ref);
-    if (st == LD_OK) st = append_rows(&c->tgt_out0, other);
+    ld_status st = cmp_append_rows(&c->ref_out0, ref);
+    if (st == LD_OK) st = cmp_append_rows(&c->tgt_out0, other);
     ld_tensor_clear(&o32);
     return st;
 }
@@ -667,106 +516,4 @@ void ld_compare_note_shape(ld_compare *c, int node, int out, const ld_tensor *re
     r->dtype = ref->dtype;
     r->ndim = ref->ndim;
     memcpy(r->dims, ref->dims, sizeof r->dims);
-}
-
-/* ---- incremental comparison (live browser) ---- */
-
-struct ld_incremental {
-    ld_compare c;
-    cmp_state **runs;
-    int nruns;
-    const int64_t *labels;
-    int64_t nlabels;
-    bool *last;              /* the pins of the last run */
-};
-
-const ld_compare *ld_incr_result(const ld_incremental *inc) { return &inc->c; }
-
-void ld_incr_close(ld_incremental *inc) {
-    if (!inc) return;
-    for (int k = 0; k < inc->nruns; k++) state_free(inc->runs[k]);
-    free(inc->runs);
-    free(inc->last);
-    ld_compare_free(&inc->c);
-    free(inc);
-}
-
-ld_status ld_incr_open(ld_incremental **out, ld_model *m, const ld_compare_opts *o,
-                       const ld_feed *samples, int nsamples, const int64_t *labels, int64_t nlabels) {
-    ld_incremental *inc = calloc(1, sizeof *inc);
-    if (!inc) return ld_oom();
-    ld_compare_opts oo = *o;
-    oo.keep_ref = oo.keep_tgt = true;
-    int n = m->graph->nnodes;
-    inc->labels = labels;
-    inc->nlabels = nlabels;
-    inc->runs = calloc(nsamples + 1, sizeof *inc->runs);
-    inc->last = calloc(n + 1, sizeof(bool));
-    ld_status st = (!inc->runs || !inc->last) ? ld_oom() : LD_OK;
-    if (st == LD_OK) st = ld_compare_init(&inc->c, m, &oo);
-    for (int k = 0; st == LD_OK && k < nsamples; k++) {
-        st = state_open(&inc->c, &samples[k], &inc->runs[k]);
-        if (st == LD_OK) {
-            inc->nruns++;
-            st = state_run(inc->runs[k]);
-        }
-    }
-    if (st == LD_OK && o->policy.pinned) memcpy(inc->last, o->policy.pinned, sizeof(bool) * n);
-    if (st == LD_OK) st = ld_compare_finish(&inc->c, labels, nlabels);
-    if (st != LD_OK) { ld_incr_close(inc); return st; }
-    *out = inc;
-    return LD_OK;
-}
-
-static void reset_result(ld_tensor_result *r) {
-    int nch = r->prop.nch;
-    ld_err_free(&r->iso);
-    ld_err_free(&r->prop);
-    ld_err_init(&r->iso, nch);
-    ld_err_init(&r->prop, nch);
-    ld_tstats_init(&r->ref);
-    ld_tstats_init(&r->tgt);
-    r->tgt.no_hist = true;
-}
-
-ld_status ld_incr_rerun(ld_incremental *inc, int *from_out) {
-    ld_compare *c = &inc->c;
-    ld_graph *g = c->model->graph;
-    const bool *pins = c->opts.policy.pinned;
-    int from = -1;
-    for (int i = 0; i < g->nnodes && from < 0; i++)
-        if ((pins && pins[i]) != inc->last[i]) from = i;
-    if (from_out) *from_out = from;
-    if (from < 0) return LD_OK;
-    for (int i = from; i < g->nnodes; i++) {
-        ld_node_result *nr = &c->nodes[i];
-        nr->pinned = pins && pins[i];
-        nr->quantized = !nr->pinned && ld_policy_quantizes(&c->opts.policy, &g->nodes[i]);
-        for (int k = 0; k < nr->nout; k++) reset_result(&nr->outs[k]);
-    }
-    double t0 = ld_now_sec();
-    ld_tensor_free(c->ref_out0);
-    ld_tensor_free(c->tgt_out0);
-    c->ref_out0 = c->tgt_out0 = NULL;
-    ld_status st = LD_OK;
-    for (int k = 0; st == LD_OK && k < inc->nruns; k++) {
-        cmp_state *s = inc->runs[k];
-        for (int i = from; st == LD_OK && i < g->nnodes; i++) {
-            if (g->nodes[i].folded) continue;
-            st = run_node(s, i);
-            if (st != LD_OK) node_error(st, &g->nodes[i]);
-        }
-        ld_progress_step(&c->opts.progress, k + 1, inc->nruns, "re-running from node %d: sample %d/%d", from, k + 1,
-                         inc->nruns);
-        if (st == LD_OK && g->noutputs) {
-            st = append_rows(&c->ref_out0, s->rx.vals[g->outputs[0]]);
-            if (st == LD_OK) st = append_rows(&c->tgt_out0, s->tx.vals[g->outputs[0]]);
-        }
-    }
-    ld_progress_end(&c->opts.progress);
-    c->seconds += ld_now_sec() - t0;
-    if (st != LD_OK) return st;
-    memcpy(inc->last, pins ? pins : inc->last, sizeof(bool) * g->nnodes);
-    if (!pins) memset(inc->last, 0, sizeof(bool) * g->nnodes);
-    return ld_compare_finish(c, inc->labels, inc->nlabels);
 }

@@ -5,6 +5,7 @@
 */
 #include "ld_exec.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,12 @@ ld_status ld_exec_init(ld_exec *ex, ld_graph *g, ld_exec *parent) {
     ex->parent = parent;
     ex->vals = calloc(g->nvalues + 1, sizeof(ld_tensor *));
     ex->owned = calloc(g->nvalues + 1, sizeof(bool));
-    if (!ex->vals || !ex->owned) return ld_oom();
+    if (!ex->vals || !ex->owned) {
+        free(ex->vals);
+        free(ex->owned);
+        memset(ex, 0, sizeof *ex);
+        return ld_oom();
+    }
     for (int v = 0; v < g->nvalues; v++) ex->vals[v] = g->values[v].const_val;
     return LD_OK;
 }
@@ -185,12 +191,49 @@ ld_status ld_exec_set_input(ld_exec *ex, const char *name, ld_tensor *t) {
     return LD_OK;
 }
 
-ld_tensor *ld_exec_value(ld_exec *ex, int v) {
+/* ---- settings ---- */
+
+ld_graph *ld_exec_graph(const ld_exec *ex) { return ex->g; }
+void ld_exec_set_keep_all(ld_exec *ex, bool keep) { ex->keep_all = keep; }
+void ld_exec_set_timing(ld_exec *ex, double *node_seconds) { ex->node_seconds = node_seconds; }
+
+void ld_exec_set_hook(ld_exec *ex, ld_node_hook fn, void *user) {
+    ex->after_node = fn;
+    ex->hook_user = user;
+}
+
+void ld_exec_set_runner(ld_exec *ex, ld_node_runner fn, void *user) {
+    ex->runner = fn;
+    ex->runner_user = user;
+}
+
+/* ---- values ---- */
+
+ld_tensor *ld_exec_value(const ld_exec *ex, int v) {
     if (v < 0 || v >= ex->g->nvalues) return NULL;
     return ex->vals[v];
 }
 
-static void value_drop(ld_exec *ex, int v) {
+bool ld_exec_owns(const ld_exec *ex, int v) {
+    return v >= 0 && v < ex->g->nvalues && ex->owned[v];
+}
+
+void ld_exec_put(ld_exec *ex, int v, ld_tensor *t, bool own) {
+    assert(v >= 0 && v < ex->g->nvalues);
+    if (ex->owned[v] && ex->vals[v] != t) ld_tensor_free(ex->vals[v]);
+    ex->vals[v] = t;
+    ex->owned[v] = own;
+}
+
+ld_tensor *ld_exec_take(ld_exec *ex, int v) {
+    if (!ld_exec_owns(ex, v)) return NULL;
+    ld_tensor *t = ex->vals[v];
+    ex->owned[v] = false;
+    ex->vals[v] = ex->g->values[v].const_val;
+    return t;
+}
+
+void ld_exec_drop(ld_exec *ex, int v) {
     if (ex->owned[v]) ld_tensor_free(ex->vals[v]);
     ex->owned[v] = false;
     ex->vals[v] = ex->g->values[v].const_val;
@@ -198,7 +241,7 @@ static void value_drop(ld_exec *ex, int v) {
 
 void ld_exec_reset(ld_exec *ex) {
     for (int v = 0; v < ex->g->nvalues; v++)
-        if (ex->owned[v]) value_drop(ex, v);
+        if (ex->owned[v]) ld_exec_drop(ex, v);
 }
 
 void ld_exec_destroy(ld_exec *ex) {
@@ -209,6 +252,90 @@ void ld_exec_destroy(ld_exec *ex) {
     memset(ex, 0, sizeof *ex);
 }
 
+/* v dies in ex: hand it to heir if heir borrows it, else free it. */
+static void release(ld_exec *ex, int v, ld_exec *heir) {
+    if (heir && ex->owned[v] && !heir->owned[v] && heir->vals[v] == ex->vals[v]) {
+        heir->owned[v] = true;
+        ex->owned[v] = false;
+        ex->vals[v] = ex->g->values[v].const_val;
+    } else {
+        ld_exec_drop(ex, v);
+    }
+}
+
+void ld_exec_free_dead(ld_exec *ex, int i, ld_exec *heir) {
+    if (ex->keep_all) return;
+    const ld_graph *g = ex->g;
+    const ld_node *node = &g->nodes[i];
+    assert(!heir || heir->g == g);
+    for (int k = 0; k < node->nin; k++) {
+        int v = node->in[k];
+        if (v >= 0 && g->values[v].last_use == i && !g->values[v].is_output && !g->values[v].is_input)
+            release(ex, v, heir);
+    }
+    /* (implicit inputs are outer-scope values: the parent executor owns and frees them) */
+    for (int k = 0; k < node->nout; k++) {   /* outputs nobody reads */
+        int v = node->out[k];
+        if (v >= 0 && g->values[v].last_use < 0 && !g->values[v].is_output) release(ex, v, heir);
+    }
+}
+
+/* ---- running ---- */
+
+ld_status ld_exec_step(ld_exec *ex, int i) {
+    ld_graph *g = ex->g;
+    ld_node *node = &g->nodes[i];
+    ld_tensor *in_buf[64], *out_buf[64];
+    ld_tensor **ins = node->nin <= 64 ? in_buf : calloc(node->nin, sizeof *ins);
+    if (ins == in_buf) memset(in_buf, 0, sizeof in_buf);   /* reads past nin see NULL */
+    ld_tensor **outs = node->nout <= 64 ? out_buf : calloc(node->nout, sizeof *outs);
+    if (outs == out_buf) memset(out_buf, 0, sizeof(ld_tensor *) * node->nout);   /* freed on error */
+    ld_status st = (!ins || !outs) ? ld_oom() : LD_OK;
+    for (int k = 0; st == LD_OK && k < node->nin; k++) {
+        int v = node->in[k];
+        ins[k] = v >= 0 ? ex->vals[v] : NULL;
+        if (v >= 0 && !ins[k])
+            st = ld_error(LD_ERR_INTERNAL, "input '%s' is not available", g->values[v].name);
+    }
+    for (int k = 0; st == LD_OK && k < node->nout; k++) {
+        outs[k] = NULL;
+        if (node->out[k] < 0) continue;
+        outs[k] = calloc(1, sizeof(ld_tensor));
+        if (!outs[k]) st = ld_oom();
+    }
+    double t0 = ex->node_seconds ? ld_now_sec() : 0;
+    if (st == LD_OK && view_move_ok(ex, node, i, ins, outs)) st = view_move(ex, node, ins, outs);
+    else if (st == LD_OK && ex->runner) st = ex->runner(ex, node, ins, outs, ex->runner_user);
+    else if (st == LD_OK) st = ld_node_run(ex, node, ins, outs);
+    if (ex->node_seconds) ex->node_seconds[i] += ld_now_sec() - t0;
+    for (int k = 0; outs && k < node->nout; k++) {
+        if (!outs[k]) continue;
+        if (st == LD_OK) ld_exec_put(ex, node->out[k], outs[k], true);
+        else ld_tensor_free(outs[k]);
+    }
+    if (ins != in_buf) free(ins);
+    if (outs != out_buf) free(outs);
+    if (st != LD_OK)
+        return ld_err_prefix(st, "node '%s' (%s-%d)", node->name, node->op_type,
+                             node->op ? node->op->since : node->opset);
+    if (ex->after_node) LD_TRY(ex->after_node(ex, i, ex->hook_user));
+    ld_exec_free_dead(ex, i, NULL);
+    return LD_OK;
+}
+
+ld_status ld_exec_run_from(ld_exec *ex, int from) {
+    ld_graph *g = ex->g;
+    for (int v = 0; v < g->nvalues; v++) {
+        if (g->values[v].outer < 0) continue;
+        ex->vals[v] = ex->parent ? ld_exec_value(ex->parent, g->values[v].outer) : NULL;
+        if (!ex->vals[v])
+            return ld_error(LD_ERR_INTERNAL, "outer-scope value '%s' is not available", g->values[v].name);
+    }
+    for (int i = from < 0 ? 0 : from; i < g->nnodes; i++)
+        if (!g->nodes[i].folded) LD_TRY(ld_exec_step(ex, i));
+    return LD_OK;
+}
+
 ld_status ld_exec_run(ld_exec *ex) {
     ld_graph *g = ex->g;
     for (int i = 0; i < g->ninputs; i++) {
@@ -216,67 +343,7 @@ ld_status ld_exec_run(ld_exec *ex) {
         if (!ex->vals[v])
             return ld_error(LD_ERR_DATA, "missing input '%s'", g->values[v].name);
     }
-    for (int v = 0; v < g->nvalues; v++) {
-        if (g->values[v].outer < 0) continue;
-        ex->vals[v] = ex->parent ? ld_exec_value(ex->parent, g->values[v].outer) : NULL;
-        if (!ex->vals[v])
-            return ld_error(LD_ERR_INTERNAL, "outer-scope value '%s' is not available", g->values[v].name);
-    }
-    ld_tensor *in_buf[64], *out_buf[64];
-    for (int i = 0; i < g->nnodes; i++) {
-        ld_node *node = &g->nodes[i];
-        if (node->folded) continue;
-        ld_tensor **ins = node->nin <= 64 ? in_buf : calloc(node->nin, sizeof *ins);
-        if (ins == in_buf) memset(in_buf, 0, sizeof in_buf);   /* reads past nin see NULL */
-        ld_tensor **outs = node->nout <= 64 ? out_buf : calloc(node->nout, sizeof *outs);
-        ld_status st = (!ins || !outs) ? ld_oom() : LD_OK;
-        for (int k = 0; st == LD_OK && k < node->nin; k++) {
-            int v = node->in[k];
-            ins[k] = v >= 0 ? ex->vals[v] : NULL;
-            if (v >= 0 && !ins[k])
-                st = ld_error(LD_ERR_INTERNAL, "input '%s' is not available", g->values[v].name);
-        }
-        for (int k = 0; st == LD_OK && k < node->nout; k++) {
-            outs[k] = NULL;
-            if (node->out[k] < 0) continue;
-            outs[k] = calloc(1, sizeof(ld_tensor));
-            if (!outs[k]) st = ld_oom();
-        }
-        double t0 = ex->node_seconds ? ld_now_sec() : 0;
-        if (st == LD_OK && view_move_ok(ex, node, i, ins, outs)) st = view_move(ex, node, ins, outs);
-        else if (st == LD_OK && ex->runner) st = ex->runner(ex, node, ins, outs, ex->runner_user);
-        else if (st == LD_OK) st = ld_node_run(ex, node, ins, outs);
-        if (ex->node_seconds) ex->node_seconds[i] += ld_now_sec() - t0;
-        for (int k = 0; k < node->nout; k++) {
-            if (!outs[k]) continue;
-            int v = node->out[k];
-            if (st == LD_OK) {
-                if (ex->owned[v]) ld_tensor_free(ex->vals[v]);
-                ex->vals[v] = outs[k];
-                ex->owned[v] = true;
-            } else {
-                ld_tensor_free(outs[k]);
-            }
-        }
-        if (ins != in_buf) free(ins);
-        if (outs != out_buf) free(outs);
-        if (st != LD_OK)
-            return ld_err_prefix(st, "node '%s' (%s-%d)", node->name, node->op_type,
-                                 node->op ? node->op->since : node->opset);
-        if (ex->after_node) LD_TRY(ex->after_node(ex, i, ex->hook_user));
-        if (ex->keep_all) continue;
-        for (int k = 0; k < node->nin; k++) {
-            int v = node->in[k];
-            if (v >= 0 && g->values[v].last_use == i && !g->values[v].is_output && !g->values[v].is_input)
-                value_drop(ex, v);
-        }
-        /* (implicit inputs are outer-scope values: the parent executor owns and frees them) */
-        for (int k = 0; k < node->nout; k++) {   /* outputs nobody reads */
-            int v = node->out[k];
-            if (v >= 0 && g->values[v].last_use < 0 && !g->values[v].is_output) value_drop(ex, v);
-        }
-    }
-    return LD_OK;
+    return ld_exec_run_from(ex, 0);
 }
 
 ld_status ld_exec_subgraph(ld_exec *ex, ld_graph *sub, ld_tensor **inputs, int nin,

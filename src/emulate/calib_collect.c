@@ -102,7 +102,7 @@ static ld_status after_node(ld_exec *ex, int node_index, void *user) {
     collector *c = user;
     const ld_node *n = &c->g->nodes[node_index];
     for (int k = 0; k < n->nout; k++)
-        if (n->out[k] >= 0) observe(c, n->out[k], ex->vals[n->out[k]]);
+        if (n->out[k] >= 0) observe(c, n->out[k], ld_exec_value(ex, n->out[k]));
     return LD_OK;
 }
 
@@ -132,10 +132,10 @@ static ld_status bind_sample(collector *c, ld_exec *ex, const ld_feed *f) {
     ld_graph *g = c->g;
     ld_exec_reset(ex);
     for (int i = 0; i < g->ninputs; i++)
-        if (!ex->owned[g->inputs[i]]) ex->vals[g->inputs[i]] = NULL;
+        if (!ld_exec_owns(ex, g->inputs[i])) ld_exec_put(ex, g->inputs[i], NULL, false);
     for (int i = 0; i < f->n; i++)
         LD_TRY(ld_exec_set_input(ex, f->items[i].name, f->items[i].t));
-    for (int i = 0; i < g->ninputs; i++) observe(c, g->inputs[i], ex->vals[g->inputs[i]]);
+    for (int i = 0; i < g->ninputs; i++) observe(c, g->inputs[i], ld_exec_value(ex, g->inputs[i]));
     return LD_OK;
 }
 
@@ -179,8 +179,7 @@ ld_status ld_calibrate(ld_model *m, const ld_policy *p, const ld_feed *samples, 
     if (st == LD_OK && c.nt == 0) ld_log(1, "calibration: the policy quantizes no activation");
     if (st == LD_OK && c.nt > 0) st = ld_exec_init(&ex, m->graph, NULL);
     if (st == LD_OK && c.nt > 0) {
-        ex.after_node = after_node;
-        ex.hook_user = &c;
+        ld_exec_set_hook(&ex, after_node, &c);
         double t0 = ld_now_sec();
         st = run_pass(&c, &ex, samples, nsamples);
         ld_log(1, "calibration: %d tensors, pass 1 (max |x|) over %d samples in %.2f s", c.nt, nsamples,
@@ -218,7 +217,7 @@ ld_status ld_calibrate(ld_model *m, const ld_policy *p, const ld_feed *samples, 
     }
     for (int i = 0; st == LD_OK && i < res.n; i++) st = ld_calib_set(out, res.names[i], res.amax[i]);
     ld_calib_clear(&res);
-    if (ex.vals) ld_exec_destroy(&ex);
+    ld_exec_destroy(&ex);
     for (int i = 0; c.t && i < c.nt; i++) free(c.t[i].hist);
     free(c.t);
     free(c.tidx);

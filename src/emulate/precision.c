@@ -169,7 +169,7 @@ static void round_outputs(ld_target t, const ld_node *n, ld_tensor **out) {
 
 ld_status ld_policy_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
                              ld_tensor **out, ld_sat *sat) {
-    int index = ex && ex->g ? (int)(n - ex->g->nodes) : -1;
+    int index = ex && ld_exec_graph(ex) ? (int)(n - ld_exec_graph(ex)->nodes) : -1;
     if (node_pinned(p, n, index) || formats[p->target].reference) return ld_node_run(ex, n, in, out);
     ld_target store = ld_policy_storage(p, n);
     if (ld_policy_quantizes(p, n)) {

@@ -43,7 +43,7 @@ static float tensor_absmax(const ld_tensor *t) {
 /* Activation range: calibration by tensor name, else the tensor's own max |x|. */
 static float act_amax(const ld_policy *p, ld_exec *ex, const ld_node *n, int k, const ld_tensor *t) {
     if (p->calib && ex && n->in[k] >= 0) {
-        float a = ld_calib_get(p->calib, ex->g->values[n->in[k]].name);
+        float a = ld_calib_get(p->calib, ld_exec_graph(ex)->values[n->in[k]].name);
         if (a > 0) return a;
     }
     return tensor_absmax(t);
@@ -135,7 +135,7 @@ static ld_status int8_gemm_like(const ld_policy *p, ld_exec *ex, const ld_node *
     ld_tensor xq = {0}, wq = {0}, wh = {0}, acc = {0}, acc2 = {0};
     float *sw = NULL;
     const ld_tensor *x = in[0], *w = in[1];
-    bool wconst = ex && n->in[1] >= 0 && ex->g->values[n->in[1]].const_val;
+    bool wconst = ex && n->in[1] >= 0 && ld_exec_graph(ex)->values[n->in[1]].const_val;
     ld_status st = ld_tensor_copy(&xq, x);
     if (st == LD_OK) st = ld_tensor_copy(&wq, w);
     if (st != LD_OK) goto out;
@@ -222,7 +222,7 @@ static ld_status dequant_run(const ld_policy *p, ld_exec *ex, const ld_node *n, 
     ld_tensor xq = {0}, wq = {0};
     ld_status st = ld_tensor_copy(&xq, in[0]);
     if (st == LD_OK) st = ld_tensor_copy(&wq, in[1]);
-    bool wconst = ex && n->in[1] >= 0 && ex->g->values[n->in[1]].const_val;
+    bool wconst = ex && n->in[1] >= 0 && ld_exec_graph(ex)->values[n->in[1]].const_val;
     if (st == LD_OK) {
         float ax = act_amax(p, ex, n, 0, in[0]);
         float aw = wconst ? tensor_absmax(in[1]) : act_amax(p, ex, n, 1, in[1]);

@@ -275,31 +275,32 @@ static void grad_mark(grad_run *r, int y, const int *xv, int nxs) {
 
 /* Run node n forward on the recomputed values; its outputs become owned forward values. */
 static ld_status node_forward(grad_run *r, const ld_node *n) {
-    ld_tensor *ins[64] = {0}, *outs[64] = {0};
-    if (n->nin > 64 || n->nout > 64)
-        return ld_error(LD_ERR_UNSUPPORTED, "Gradient: node '%s' has too many inputs/outputs", n->name);
-    for (int k = 0; k < n->nin; k++) {
+    ld_tensor **ins = calloc(n->nin + 1, sizeof *ins), **outs = calloc(n->nout + 1, sizeof *outs);
+    ld_status st = (!ins || !outs) ? ld_oom() : LD_OK;
+    for (int k = 0; st == LD_OK && k < n->nin; k++) {
         int v = n->in[k];
         if (v < 0) continue;
         ins[k] = r->fwd[v] ? r->fwd[v] : ld_exec_value(r->ex, v);
         if (!ins[k])
-            return ld_error(LD_ERR_INTERNAL, "Gradient: value '%s' is not available", r->g->values[v].name);
-        r->fwd[v] = ins[k];
+            st = ld_error(LD_ERR_INTERNAL, "Gradient: value '%s' is not available", r->g->values[v].name);
+        else
+            r->fwd[v] = ins[k];
     }
-    ld_status st = LD_OK;
     for (int o = 0; st == LD_OK && o < n->nout; o++) {
         if (n->out[o] < 0) continue;
         outs[o] = calloc(1, sizeof(ld_tensor));
         if (!outs[o]) st = ld_oom();
     }
     if (st == LD_OK) st = ld_node_run(r->ex, n, ins, outs);
-    for (int o = 0; o < n->nout; o++) {
+    for (int o = 0; outs && o < n->nout; o++) {
         if (!outs[o]) continue;
         int v = n->out[o];
         if (st != LD_OK || r->fwd[v]) { ld_tensor_free(outs[o]); continue; }
         r->fwd[v] = outs[o];
         r->fwd_owned[v] = true;
     }
+    free(ins);
+    free(outs);
     if (st != LD_OK) return ld_err_prefix(st, "Gradient: recomputing '%s' (%s)", n->name, n->op_type);
     return LD_OK;
 }
@@ -365,7 +366,7 @@ static void grad_run_free(grad_run *r) {
 static ld_status grad_run_init(grad_run *r, ld_exec *ex) {
     memset(r, 0, sizeof *r);
     r->ex = ex;
-    r->g = ex->g;
+    r->g = ld_exec_graph(ex);
     size_t nv = (size_t)r->g->nvalues + 1, nn = (size_t)r->g->nnodes + 1;
     r->cut = calloc(nv, sizeof(bool));
     r->needed = calloc(nv, sizeof(bool));

@@ -305,11 +305,11 @@ static int run_test(const char *dir, double rtol, double atol, char *why, size_t
             if (k >= g->ninputs) { snprintf(why, wn, "input %d beyond graph inputs", k); return 1; }
             st = read_test_value(path, graph_type(mp, g->values[g->inputs[k]].name, false), &inputs[i]);
             if (st != LD_OK) { snprintf(why, wn, "read input: %s", ld_err_msg()); return 1; }
-            ex.vals[g->inputs[k]] = &inputs[i];
+            ld_exec_put(&ex, g->inputs[k], &inputs[i], false);
         }
         /* optional inputs not given: absent */
         static ld_tensor none = {.kind = LD_KIND_NONE};
-        for (int k = 0; k < g->ninputs; k++) if (!ex.vals[g->inputs[k]]) ex.vals[g->inputs[k]] = &none;
+        for (int k = 0; k < g->ninputs; k++) if (!ld_exec_value(&ex, g->inputs[k])) ld_exec_put(&ex, g->inputs[k], &none, false);
         st = ld_exec_run(&ex);
         if (st != LD_OK) { snprintf(why, wn, "run: %s", ld_err_msg()); return 1; }
         for (int o = 0; o < nout; o++) {
@@ -353,7 +353,7 @@ static int run_light(const char *model, double rtol, double atol, char *why, siz
         ld_tensor_alloc(&inputs[i], LD_F32, v->decl_ndim, dims);
         for (int64_t k = 0; k < inputs[i].numel; k++)
             LD_F32P(&inputs[i])[k] = (float)((double)k / (double)inputs[i].numel);
-        ex.vals[g->inputs[i]] = &inputs[i];
+        ld_exec_put(&ex, g->inputs[i], &inputs[i], false);
     }
     if (ld_exec_run(&ex) != LD_OK) { snprintf(why, wn, "run: %s", ld_err_msg()); return 1; }
     char path[4096];

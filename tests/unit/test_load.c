@@ -49,7 +49,7 @@ static void test_toposort_and_run(void **st) {
     memcpy(x->data, xv, sizeof xv);
     assert_int_equal(ld_exec_set_input(&ex, "x", x), LD_OK);
     assert_int_equal(ld_exec_run(&ex), LD_OK);
-    const float *y = ex.vals[m->graph->outputs[0]]->data;
+    const float *y = ld_exec_value(&ex, m->graph->outputs[0])->data;
     assert_float_equal(y[0], 1.0f, 0);
     assert_float_equal(y[1], 2.5f, 0);
     assert_float_equal(y[2], 3.0f, 0);

@@ -1,0 +1,35 @@
+/*
+** compare_state.h — private to the comparison pass (compare.c) and its re-runs
+** (incremental.c): the run state of one sample and the steps over it. Values, buffers and
+** lifetimes belong to the two executors (ld_exec.h); this state adds the storage format of
+** each target value and the target copies of float constants.
+*/
+#ifndef LD_COMPARE_STATE_H
+#define LD_COMPARE_STATE_H
+
+#include "ld_compare.h"
+
+typedef struct cmp_state {
+    ld_compare *c;
+    ld_exec rx, tx;          /* reference and target values (main graph) */
+    ld_target *fmt;          /* format the target value of each value id is stored in */
+    ld_tensor **cconst;      /* target (storage-format) copies of float constants */
+} cmp_state;
+
+/* Open the state of one sample: both executors with the sample's inputs bound; keep-all per
+ * c->opts.keep_ref / keep_tgt. cmp_state_free releases it (also a half-open one). */
+ld_status cmp_state_open(ld_compare *c, const ld_feed *in, cmp_state **out);
+void cmp_state_free(cmp_state *s);
+/* Full side-by-side pass over the sample, measuring into s->c; the state stays open. */
+ld_status cmp_state_run(cmp_state *s);
+/* Node i on both sides (reference, isolated, propagated target), measured; then the last-use
+ * freeing of both executors. */
+ld_status cmp_run_node(cmp_state *s, int i);
+/* Node i on the target side only (on the kept target values, with the current pins). */
+ld_status cmp_run_target_node(cmp_state *s, int i);
+/* st prefixed with the node's name and op. */
+ld_status cmp_node_error(ld_status st, const ld_node *n);
+/* Append the rows of a 2-D float tensor to *acc (the first model output of every sample). */
+ld_status cmp_append_rows(ld_tensor **acc, const ld_tensor *t);
+
+#endif
