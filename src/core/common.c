@@ -25,7 +25,7 @@ ld_status ld_error(ld_status st, const char *fmt, ...) {
 }
 
 ld_status ld_oom(void) {
-    return ld_oom();
+    return ld_error(LD_ERR_NOMEM, "out of memory");
 }
 
 ld_status ld_err_prefix(ld_status st, const char *fmt, ...) {
