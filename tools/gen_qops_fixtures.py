@@ -209,6 +209,8 @@ matmul_nbits('nbits_b16_gidx_floatzp', (3, 64), 7, 16, zp_kind='float', g_idx=Tr
 # path drops the value it reads): test_qops.sh checks this one against numpy only
 matmul_nbits('nbits_b32_gidx_zp', (2, 96), 8, 32, zp_kind='uint8', g_idx=True)
 matmul_nbits('nbits_b32_8bit_zp', (3, 64), 10, 32, bits=8, zp_kind='uint8')
+# N above the kernel's 256-row panel, big enough to run on several threads
+matmul_nbits('nbits_b64_panels_zp_bias', (70, 256), 300, 64, zp_kind='uint8', bias=True)
 matmul_nbits('nbits_b64_2bit', (2, 128), 6, 64, bits=2)
 ms_qdq('msqdq_u8_tensor', (2, 3, 5), TP.UINT8, 0, 255)
 ms_qdq('msqdq_i8_axis', (2, 4, 5), TP.INT8, -128, 127, per_axis=True)
