@@ -124,6 +124,29 @@ def matmul_nbits(name, xshape, N, bs, bits=4, zp_kind=None, bias=False, scales_1
     save(name, [node], inits, x, ref.astype(np.float32))
 
 
+def matmul_nbits_f16(name, xshape, N, bs):
+    """float16 A, scales and bias (ONNX Runtime's T1 = float16), between two Casts."""
+    K = xshape[-1]
+    w = rng.normal(0, 0.5, (N, K)).astype(np.float32)
+    B, scale, zp, _ = quantize_weight(w, 4, bs, 'uint8')
+    s16 = scale.astype(np.float16)
+    b16 = rng.normal(0, 1, N).astype(np.float16)
+    codes = unpack_codes(B, 4, K).astype(np.float32)
+    zpf = unpack_codes(zp[:, None, :], 4, B.shape[1]).astype(np.float32)
+    blk = np.arange(K) // bs
+    deq = ((codes - zpf[:, blk]) * s16.astype(np.float32)[:, blk]).astype(np.float32)
+    x = rng.normal(0, 1, xshape).astype(np.float32)
+    ref = x.astype(np.float16).astype(np.float64) @ deq.astype(np.float64).T + b16.astype(np.float64)
+    inits = [numpy_helper.from_array(B, 'B'), numpy_helper.from_array(s16, 'scales'),
+             numpy_helper.from_array(zp, 'zp'), numpy_helper.from_array(b16, 'bias')]
+    nodes = [helper.make_node('Cast', ['x'], ['x16'], name='to16', to=TP.FLOAT16),
+             helper.make_node('MatMulNBits', ['x16', 'B', 'scales', 'zp', '', 'bias'], ['y16'],
+                              name='mmnb', domain='com.microsoft', K=K, N=N, bits=4,
+                              block_size=bs, accuracy_level=0),
+             helper.make_node('Cast', ['y16'], ['y'], name='to32', to=TP.FLOAT)]
+    save(name, nodes, inits, x, ref.astype(np.float16).astype(np.float32))
+
+
 def unpack_codes(B, bits, K):
     """uint8 [N, kb, blob] -> codes [N, K] (inverse of pack, blocks concatenated)."""
     N = B.shape[0]
@@ -211,6 +234,7 @@ matmul_nbits('nbits_b32_gidx_zp', (2, 96), 8, 32, zp_kind='uint8', g_idx=True)
 matmul_nbits('nbits_b32_8bit_zp', (3, 64), 10, 32, bits=8, zp_kind='uint8')
 # N above the kernel's 256-row panel, big enough to run on several threads
 matmul_nbits('nbits_b64_panels_zp_bias', (70, 256), 300, 64, zp_kind='uint8', bias=True)
+matmul_nbits_f16('nbits_b32_f16_zp_bias', (3, 96), 16, 32)
 matmul_nbits('nbits_b64_2bit', (2, 128), 6, 64, bits=2)
 ms_qdq('msqdq_u8_tensor', (2, 3, 5), TP.UINT8, 0, 255)
 ms_qdq('msqdq_i8_axis', (2, 4, 5), TP.INT8, -128, 127, per_axis=True)
