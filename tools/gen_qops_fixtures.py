@@ -168,9 +168,25 @@ def quant_ref(x, scale, zp, axis, lo, hi):
     return np.clip(q, lo, hi), scale
 
 
+UINT4, INT4 = 21, 22            # TensorProto numbers (this python3-onnx predates them)
+
+
+def int4_tensor(v, dtype, name):
+    """A 4-bit initializer: two values a byte, the first in the low nibble."""
+    flat = (v.reshape(-1).astype(np.int64) & 15).astype(np.uint8)
+    if flat.size % 2:
+        flat = np.append(flat, np.uint8(0))
+    t = onnx.TensorProto()
+    t.name, t.data_type = name, dtype
+    t.dims.extend(v.shape)
+    t.raw_data = (flat[0::2] | (flat[1::2] << 4)).astype(np.uint8).tobytes()
+    return t
+
+
 def ms_qdq(name, xshape, qtype, lo, hi, per_axis=False, axis=1, dq=True):
     x = rng.normal(0, 2, xshape).astype(np.float32)
-    npt = {TP.UINT8: np.uint8, TP.INT8: np.int8, TP.UINT16: np.uint16, TP.INT16: np.int16}[qtype]
+    npt = {TP.UINT8: np.uint8, TP.INT8: np.int8, TP.UINT16: np.uint16, TP.INT16: np.int16,
+           UINT4: np.uint8, INT4: np.int8}[qtype]
     if per_axis:
         c = xshape[axis]
         scale = (rng.uniform(0.5, 2, c) * 8 / (hi - lo)).astype(np.float32)
@@ -180,6 +196,7 @@ def ms_qdq(name, xshape, qtype, lo, hi, per_axis=False, axis=1, dq=True):
         zp = npt((lo + hi + 1) // 2)
     q, sb = quant_ref(x, scale.astype(np.float32), np.asarray(zp).astype(np.float32), axis, lo, hi)
     inits = [numpy_helper.from_array(np.asarray(scale, np.float32), 's'),
+             int4_tensor(np.asarray(zp, npt), qtype, 'zp') if qtype in (UINT4, INT4) else
              numpy_helper.from_array(np.asarray(zp, npt), 'zp')]
     kw = {'axis': axis} if per_axis else {}
     nodes = [helper.make_node('QuantizeLinear', ['x', 's', 'zp'], ['q' if dq else 'y'],
@@ -240,6 +257,8 @@ ms_qdq('msqdq_u8_tensor', (2, 3, 5), TP.UINT8, 0, 255)
 ms_qdq('msqdq_i8_axis', (2, 4, 5), TP.INT8, -128, 127, per_axis=True)
 ms_qdq('msqdq_u16_axis', (3, 6), TP.UINT16, 0, 65535, per_axis=True)
 ms_qdq('msqdq_i16_tensor', (4, 7), TP.INT16, -32768, 32767)
+ms_qdq('msqdq_i4_tensor', (3, 5), INT4, -8, 7)
+ms_qdq('msqdq_u4_axis', (2, 3, 4), UINT4, 0, 15, per_axis=True)
 ms_qdq('msq_i8_axis', (2, 4, 5), TP.INT8, -128, 127, per_axis=True, dq=False)
 ms_qdq('msq_u8_tensor', (6, 5), TP.UINT8, 0, 255, dq=False)
 dynquant('dynquant', (4, 9))

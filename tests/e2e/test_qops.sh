@@ -58,7 +58,7 @@ for m in $Q/nbits_*.onnx $Q/msq*.onnx $Q/dynquant.onnx; do
     fi
 done
 [ $HAVE_ORT = 1 ] || echo "# ONNX Runtime not installed (tools/ensure_ort.sh): cross-check skipped"
-if [ $nmodels -ge 19 ]; then ok "all $nmodels fixture models were found"
+if [ $nmodels -ge 21 ]; then ok "all $nmodels fixture models were found"
 else notok "all fixture models were found" "only $nmodels: run tools/gen_qops_fixtures.py"; fi
 
 # malformed MatMulNBits: exit 65 naming the node and the op, never a crash
