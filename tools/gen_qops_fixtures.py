@@ -225,16 +225,19 @@ def dynquant(name, xshape):
     save(name, [node], [], x, ref, ydtype=TP.UINT8)
 
 
-def bad(name, xshape, N, bs, bits=4, bshape=None, drop_scales=False):
+def bad(name, xshape, N, bs, bits=4, bshape=None, drop_scales=False, gidx_max=None):
     K = xshape[-1]
     kb = (K + bs - 1) // bs
     B = np.zeros(bshape or (N, kb, bs * 4 // 8), np.uint8)
     inits = [numpy_helper.from_array(B, 'B'),
              numpy_helper.from_array(np.ones((N, kb), np.float32), 'scales')]
     ins = ['x', 'B'] if drop_scales else ['x', 'B', 'scales']
+    if gidx_max is not None:                      # a group index past the last block
+        inits.append(numpy_helper.from_array(np.full(K, gidx_max, np.int32), 'g_idx'))
+        ins += ['', 'g_idx']
     node = helper.make_node('MatMulNBits', ins, ['y'], name='bad_mmnb', domain='com.microsoft',
                             K=K, N=N, bits=bits, block_size=bs)
-    save(name, [node], inits[:len(ins) - 1], np.zeros(xshape, np.float32), None)
+    save(name, [node], [t for t in inits if t.name in ins], np.zeros(xshape, np.float32), None)
 
 
 os.makedirs(OUT, exist_ok=True)
@@ -265,4 +268,5 @@ dynquant('dynquant', (4, 9))
 bad('bad_bshape', (2, 64), 8, 32, bshape=(8, 2, 8))
 bad('bad_bits3', (2, 64), 8, 32, bits=3)
 bad('bad_noscales', (2, 64), 8, 32, drop_scales=True)
+bad('bad_gidx', (2, 64), 8, 32, gidx_max=2)
 print('wrote', len(os.listdir(OUT)), 'files to fixtures/qops')
