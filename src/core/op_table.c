@@ -8,7 +8,7 @@
 
 #define LD_FAMILIES(X) \
     X(core) X(unary) X(binary) X(shape) X(index) X(nn) X(pool) X(norm) X(attn) X(reduce) \
-    X(quant) X(rnn) X(loss) X(control) X(seq) X(misc) X(grad)
+    X(quant) X(quant_nbits) X(rnn) X(loss) X(control) X(seq) X(misc) X(grad)
 
 #define X(f) extern const ld_op_def ld_ops_##f[];
 LD_FAMILIES(X)

@@ -1,7 +1,8 @@
 /*
 ** ops_quant.c — linear quantization: QuantizeLinear, DequantizeLinear (per-tensor, per-axis
 ** and blocked; integer, int4/int2, float8 and float4 quantized types), DynamicQuantizeLinear,
-** and the family's op table. The integer matmul/conv ops live in ops_quant_mm.c.
+** and the family's op table. The integer matmul/conv ops live in ops_quant_mm.c; the
+** com.microsoft contrib ops (MatMulNBits, contrib Q/DQ) in ops_quant_nbits.c.
 **
 ** The input is viewed as (outer, A, inner) around the quantization axis and processed in
 ** chunks of one row of `inner` elements, so the per-axis scale is constant over a chunk and
@@ -246,7 +247,7 @@ static ld_dtype quant_out_dtype(ld_kctx *k) {
     return od ? (ld_dtype)od : LD_U8;
 }
 
-static ld_status quantize_shape(ld_kctx *k) {
+ld_status ld_quant_quantize_shape(ld_kctx *k) {
     LD_TRY(quant_check_io(k, 2, true));
     ld_dtype yt = quant_out_dtype(k);
     float lo, hi;
@@ -262,7 +263,7 @@ static ld_status quantize_shape(ld_kctx *k) {
     return ld_tensor_set_shape(k->out[0], yt, k->in[0]->ndim, k->in[0]->dims);
 }
 
-static ld_status quantize_compute(ld_kctx *k) {
+ld_status ld_quant_quantize_compute(ld_kctx *k) {
     const ld_tensor *x = k->in[0], *s = k->in[1], *z = LD_HAS_IN(k, 2) ? k->in[2] : NULL;
     quant_layout L;
     LD_TRY(quant_layout_make(k, x, s, z, &L));
@@ -318,7 +319,7 @@ static void dequant_chunk(void *ctx, int64_t o, int64_t a, int64_t i0, int64_t n
     }
 }
 
-static ld_status dequantize_shape(ld_kctx *k) {
+ld_status ld_quant_dequantize_shape(ld_kctx *k) {
     LD_TRY(quant_check_io(k, 2, true));
     int64_t od = ld_attr_int(k->node, "output_dtype", 0);
     ld_dtype yt = od ? (ld_dtype)od : k->in[1]->dtype;
@@ -332,7 +333,7 @@ static ld_status dequantize_shape(ld_kctx *k) {
     return ld_tensor_set_shape(k->out[0], yt, x->ndim, x->dims);
 }
 
-static ld_status dequantize_compute(ld_kctx *k) {
+ld_status ld_quant_dequantize_compute(ld_kctx *k) {
     const ld_tensor *x = k->in[0], *s = k->in[1], *z = LD_HAS_IN(k, 2) ? k->in[2] : NULL;
     quant_layout L;
     LD_TRY(quant_layout_make(k, x, s, z, &L));
@@ -391,8 +392,8 @@ static ld_status dynquant_compute(ld_kctx *k) {
     return LD_OK;
 }
 
-#define QL(v) {"", "QuantizeLinear", v, quantize_shape, quantize_compute, 0}
-#define DQL(v) {"", "DequantizeLinear", v, dequantize_shape, dequantize_compute, 0}
+#define QL(v) {"", "QuantizeLinear", v, ld_quant_quantize_shape, ld_quant_quantize_compute, 0}
+#define DQL(v) {"", "DequantizeLinear", v, ld_quant_dequantize_shape, ld_quant_dequantize_compute, 0}
 
 const ld_op_def ld_ops_quant[] = {
     QL(10), QL(13), QL(19), QL(21), QL(23), QL(24), QL(25),
