@@ -4,6 +4,8 @@
 */
 #include "ld_io.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zip.h>
@@ -77,7 +79,19 @@ ld_status ld_npz_read(const char *path, ld_feed *out) {
     return st;
 }
 
+/* libzip writes no file at all for an archive without members, so an empty feed would "save"
+ * nothing; write what numpy.savez writes then: only the end-of-central-directory record. */
+static ld_status npz_write_empty(const char *path) {
+    static const uint8_t eocd[22] = {'P', 'K', 5, 6};
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return ld_error(LD_ERR_CANTCREAT, "%s: %s", path, strerror(errno));
+    bool ok = fwrite(eocd, 1, sizeof eocd, fp) == sizeof eocd;
+    if (fclose(fp) != 0) ok = false;
+    return ok ? LD_OK : ld_error(LD_ERR_IO, "%s: write failed", path);
+}
+
 ld_status ld_npz_write(const char *path, const ld_feed *f) {
+    if (f->n == 0) return npz_write_empty(path);
     int err = 0;
     zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &err);
     if (!z) return ld_error(LD_ERR_CANTCREAT, "%s: cannot create archive", path);
