@@ -17,7 +17,7 @@ typedef struct fuzz_graph {
 } fuzz_graph;
 
 /* variant: 0 (N,1,28,28), 1 undeclared rank, 2 (N,28,28), 3 (N,784), 4 (N,3,H,W). */
-static void fuzz_graph_init(fuzz_graph *fg, int variant) {
+static inline void fuzz_graph_init(fuzz_graph *fg, int variant) {
     memset(fg, 0, sizeof *fg);
     ld_value *v = &fg->v;
     v->name = (char *)"x";
@@ -51,7 +51,7 @@ static void fuzz_graph_init(fuzz_graph *fg, int variant) {
 }
 
 /* Loader options for variant (see fuzz_graph_init) and a second choice k. */
-static void fuzz_data_opts(ld_data_opts *o, const char *path, int variant, int k) {
+static inline void fuzz_data_opts(ld_data_opts *o, const char *path, int variant, int k) {
     ld_data_opts_init(o);
     o->path = path;
     o->max_samples = 4;

@@ -16,7 +16,7 @@
 #include "onnx.pb-c.h"
 #include "op_arity.h"
 
-static int64_t fuzz_opset(const Onnx__ModelProto *m, const char *domain) {
+static inline int64_t fuzz_opset(const Onnx__ModelProto *m, const char *domain) {
     for (size_t i = 0; i < m->n_opset_import; i++) {
         const char *d = m->opset_import[i]->domain ? m->opset_import[i]->domain : "";
         if (!strcmp(d, "ai.onnx")) d = "";
@@ -26,7 +26,7 @@ static int64_t fuzz_opset(const Onnx__ModelProto *m, const char *domain) {
 }
 
 /* Known item 2: a required input that is missing or ''. */
-static bool fuzz_missing_required(const Onnx__ModelProto *m, const Onnx__NodeProto *n) {
+static inline bool fuzz_missing_required(const Onnx__ModelProto *m, const Onnx__NodeProto *n) {
     const char *dom = n->domain && strcmp(n->domain, "ai.onnx") ? n->domain : "";
     int64_t ver = fuzz_opset(m, dom);
     const ld_op_arity *best = NULL;
@@ -45,7 +45,7 @@ static bool fuzz_missing_required(const Onnx__ModelProto *m, const Onnx__NodePro
 }
 
 /* Known item 4: an INT64_MIN anywhere in a tensor (Slice steps). */
-static bool fuzz_tensor_has_i64min(const Onnx__TensorProto *t) {
+static inline bool fuzz_tensor_has_i64min(const Onnx__TensorProto *t) {
     if (!t) return false;
     for (size_t i = 0; i < t->n_int64_data; i++) if (t->int64_data[i] == INT64_MIN) return true;
     static const uint8_t pat[8] = {0, 0, 0, 0, 0, 0, 0, 0x80};
@@ -54,9 +54,9 @@ static bool fuzz_tensor_has_i64min(const Onnx__TensorProto *t) {
     return false;
 }
 
-static bool fuzz_graph_known(const Onnx__ModelProto *m, const Onnx__GraphProto *g, int depth);
+static inline bool fuzz_graph_known(const Onnx__ModelProto *m, const Onnx__GraphProto *g, int depth);
 
-static bool fuzz_attr_known(const Onnx__ModelProto *m, const Onnx__AttributeProto *a, int depth) {
+static inline bool fuzz_attr_known(const Onnx__ModelProto *m, const Onnx__AttributeProto *a, int depth) {
     if (fuzz_tensor_has_i64min(a->t)) return true;
     for (size_t i = 0; i < a->n_tensors; i++) if (fuzz_tensor_has_i64min(a->tensors[i])) return true;
     for (size_t i = 0; i < a->n_ints; i++) if (a->ints[i] == INT64_MIN) return true;
@@ -66,7 +66,7 @@ static bool fuzz_attr_known(const Onnx__ModelProto *m, const Onnx__AttributeProt
     return false;
 }
 
-static bool fuzz_graph_known(const Onnx__ModelProto *m, const Onnx__GraphProto *g, int depth) {
+static inline bool fuzz_graph_known(const Onnx__ModelProto *m, const Onnx__GraphProto *g, int depth) {
     if (!g) return false;
     if (depth > 64) return true;                                  /* nesting depth: item "recursion" */
     if (g->n_node > 2000) return true;                            /* quadratic plan under ASan */
@@ -87,7 +87,7 @@ static bool fuzz_graph_known(const Onnx__ModelProto *m, const Onnx__GraphProto *
 }
 
 /* True when the model would only reproduce a known finding. */
-static bool fuzz_model_known(const uint8_t *data, size_t size) {
+static inline bool fuzz_model_known(const uint8_t *data, size_t size) {
     const char *off = getenv("FUZZ_NO_KNOWN_FILTER");
     if (off && *off && strcmp(off, "0")) return false;
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, data);

@@ -1,8 +1,9 @@
 /*
 ** fuzz_model_load.c — libFuzzer harness: an ONNX ModelProto, loaded and planned the way
 ** `inspect` does (lenient: nodes without a kernel are kept), through ld_model_load_ex on a
-** file in a private folder (external data resolves there). Load must fail with a message or
-** succeed; never crash, leak or trip a sanitizer.
+** file in a private folder (external data resolves there), then the static shape inference
+** inspect prints. Load must fail with a message or succeed; never crash, leak or trip a
+** sanitizer.
 */
 #include "fuzz_model.h"
 #include "ld_graph.h"
@@ -14,6 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ld_model *m = NULL;
     ld_status st = ld_model_load_ex(path, LD_LOAD_LENIENT, &m);
     if (st == LD_OK) {
+        /* inspect's shape column: static inference with symbolic dims 1 */
+        (void)ld_graph_infer_shapes(m->graph, NULL, 1);
         /* Walk what the loader built, as inspect would print it. */
         for (int i = 0; i < m->graph->nnodes; i++) {
             const ld_node *n = &m->graph->nodes[i];

@@ -2,8 +2,8 @@
 ** fuzz_model_run.c — libFuzzer harness: an ONNX model loaded from memory (strict, like `run`),
 ** then run in FP32 on a generated input. Guarded so one input stays small and quick: at most
 ** FUZZ_MAX_NODES nodes, every runtime input at most 4096 elements (symbolic dims -> 1), and
-** every value whose shape the plan knows at most 65536 elements; models with a value of
-** unknown shape are refused too (its size could be anything). Refused inputs are not added
+** every value at most 65536 elements by the plan's static shape inference; models with a
+** value of unknown shape are refused too (its size could be anything). Refused inputs are not added
 ** to the corpus (return -1).
 */
 #include "fuzz_model.h"
@@ -48,7 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     snprintf(path, sizeof path, "%s/model.onnx", fuzz_dir());
     ld_model *m = NULL;
     if (ld_model_load_buffer(data, size, path, &m) != LD_OK) return 0;
-    if (!small_enough(m->graph)) { ld_model_free(m); return -1; }
+    /* the plan's static shapes (as inspect and the comparison compute them), symbolic dims 1 */
+    if (ld_graph_infer_shapes(m->graph, NULL, 1) != LD_OK || !small_enough(m->graph)) {
+        ld_model_free(m);
+        return -1;
+    }
     ld_input_opts o;
     ld_input_opts_init(&o);
     ld_feed *samples = NULL;

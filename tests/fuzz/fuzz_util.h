@@ -18,7 +18,7 @@
 
 /* Every harness's first action: no log output, no worker threads (libFuzzer wants each input
  * to behave the same, and both cores are shared). */
-static void fuzz_init(void) {
+static inline void fuzz_init(void) {
     static int done;
     if (done) return;
     done = 1;
@@ -28,12 +28,12 @@ static void fuzz_init(void) {
 
 /* A folder of this process's own, removed at exit. */
 static char fuzz_dir_buf[64];
-static void fuzz_dir_remove(void) {
+static inline void fuzz_dir_remove(void) {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", fuzz_dir_buf);
     if (fuzz_dir_buf[0] && system(cmd) != 0) fprintf(stderr, "fuzz: could not remove %s\n", fuzz_dir_buf);
 }
-static const char *fuzz_dir(void) {
+static inline const char *fuzz_dir(void) {
     if (!fuzz_dir_buf[0]) {
         /* tmpfs when there is one: truncating and rewriting a file on a disk file system
          * costs milliseconds, which would be most of an execution. FUZZ_TMPDIR overrides. */
@@ -48,7 +48,7 @@ static const char *fuzz_dir(void) {
 
 /* Write data to <fuzz_dir>/name and return the path (static buffer). Aborts on I/O failure:
  * that is the harness's problem, not the parser's. */
-static const char *fuzz_file(const char *name, const uint8_t *data, size_t size) {
+static inline const char *fuzz_file(const char *name, const uint8_t *data, size_t size) {
     static char path[256];
     snprintf(path, sizeof path, "%s/%s", fuzz_dir(), name);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
