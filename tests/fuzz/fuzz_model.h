@@ -41,7 +41,17 @@ static inline bool fuzz_missing_required(const Onnx__ModelProto *m, const Onnx__
         if ((!n->input[i] || !n->input[i][0]) && (!best || i >= 32 || !(best->optional >> i & 1))) return true;
     /* Ops newer than the table (Mish-18, Gelu-20, RMSNormalization-23...): those without an
      * input at all are the same class (every such op needs one). */
-    if (!best) return n->n_input == 0;
+    if (!best) {
+        static const struct { const char *op; int min_in; } newer[] = {
+            {"BitwiseAnd", 2}, {"BitwiseOr", 2}, {"BitwiseXor", 2}, {"BitwiseNot", 1}, {"Gelu", 1},
+            {"Mish", 1}, {"RMSNormalization", 2}, {"GroupNormalization", 3}, {"CenterCropPad", 2},
+            {"Col2Im", 3}, {"AffineGrid", 2}, {"ImageDecoder", 1}, {"RegexFullMatch", 1},
+            {"StringConcat", 2}, {"StringSplit", 1}, {"DFT", 1}, {"RotaryEmbedding", 3}, {"Attention", 3},
+        };
+        for (size_t i = 0; i < sizeof newer / sizeof *newer; i++)
+            if (n->op_type && !strcmp(n->op_type, newer[i].op)) return (int)n->n_input < newer[i].min_in;
+        return n->n_input == 0;
+    }
     return (int)n->n_input < best->min_in;
 }
 
