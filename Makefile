@@ -94,6 +94,9 @@ $(BUILD)/asan/%.o: src/%.c | $(GEN_H)
 	$(CC) $(ALL_CFLAGS) -O1 $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
 
+# libFuzzer harnesses: make fuzz, fuzz-build.
+include tests/fuzz/fuzz.mk
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libld.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libld.a $(LDLIBS) -lcmocka
@@ -104,11 +107,11 @@ $(BUILD)/tests-asan/%: tests/unit/%.c $(BUILD)/libld-asan.a
 deps:
 	@bash tools/deps.sh
 
-# The whole test run: unit, conformance, end-to-end, docs, sanitizers. The last line is the
+# The whole test run: unit, conformance, end-to-end, docs, sanitizers, fuzz replay. The last line is the
 # total "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) layerdiff layerdiff-asan $(UNIT_BIN) $(UNIT_ASAN) \
-		$(BUILD)/conformance $(BUILD)/conformance-asan
+		$(BUILD)/conformance $(BUILD)/conformance-asan $(FUZZ_BIN)
 	@bash tests/run_all.sh
 
 check-unit: $(UNIT_BIN)

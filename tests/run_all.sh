@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs layerdiff's test suites and prints one closing line "N passed, N failed".
-#   tests/run_all.sh [layers|unit|conformance|e2e|docs|asan]...   (default: all)
+#   tests/run_all.sh [layers|unit|conformance|e2e|docs|asan|fuzz]...   (default: all)
 # Each suite ends with its own "N passed, N failed" line; this script adds them up and exits
 # non-zero when anything failed.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers unit conformance e2e docs asan)
+[ ${#suites[@]} -eq 0 ] && suites=(layers unit conformance e2e docs asan fuzz)
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 conf_dirs="fixtures/onnx-tests/node fixtures/onnx-tests/pytorch-converted fixtures/onnx-tests/pytorch-operator fixtures/onnx-tests/simple"
@@ -74,6 +74,7 @@ for s in "${suites[@]}"; do
     e2e) run_e2e ;;
     docs) run_docs ;;
     asan) run_asan ;;
+    fuzz) bash tests/fuzz/run.sh check "${FUZZ_CHECK_SECONDS:-60}" ;;   # corpus + regressions replay, short runs
     *) echo "unknown suite $s"; exit 2 ;;
     esac 2>&1 | tee "$log/$s"
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/$s" | tail -1)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages layerdiff's build, tests, bench and demo need; no-op when present.
+# (clang, its compiler-rt and libomp: the libFuzzer harnesses in tests/fuzz/.)
 set -euo pipefail
 PKGS="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libcjson-dev
 libopenblas-dev libopenblas-openmp-dev libncurses-dev libzip-dev libpng-dev libjpeg-dev libcmocka-dev zlib1g-dev mandoc tmux
-python3 python3-numpy python3-onnx python3-jsonschema dataset-fashion-mnist librsvg2-bin libxml2-utils time"
+python3 python3-numpy python3-onnx python3-jsonschema dataset-fashion-mnist librsvg2-bin libxml2-utils time
+clang libclang-rt-dev libomp-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -197,6 +197,7 @@ void ld_f16_to_f32_n(const uint16_t *src, float *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = ld_f16_to_f32(src[i]);
 }
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 /* F16C converts 8 values at once with round-to-nearest-even, Inf/NaN/subnormals kept; the
  * unit tests check it agrees with the bit-exact software conversion above. */
@@ -213,7 +214,13 @@ __attribute__((target("f16c,avx"))) static void round_f16_f16c(float *x, int64_t
 static int have_f16c = -1;
 
 bool ld_f16c_available(void) {
-    if (have_f16c < 0) have_f16c = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+    /* F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports does not know
+     * "f16c", and the fuzz harnesses are built with clang. "avx" also checks the OS saves
+     * the YMM registers. */
+    if (have_f16c < 0) {
+        unsigned a, b, c = 0, d;
+        have_f16c = __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1) && __builtin_cpu_supports("avx");
+    }
     return have_f16c;
 }
 #else

@@ -174,6 +174,9 @@ static ld_status csv_match(const char *path, csv_row *rows, int64_t n, char *con
         for (int64_t i = 0; i < n; i++) LD_TRY(lab_push(l, rows[i].label));
         return LD_OK;
     }
+    /* (qsort and bsearch must not see the NULL array of a file holding only a header) */
+    if (n == 0) return ld_error(LD_ERR_DATA, "%s: no \"filename,label\" rows, but %lld samples need labels", path,
+                                (long long)nsamples);
     qsort(rows, n, sizeof *rows, csv_row_cmp);
     for (int64_t i = 1; i < n; i++)
         if (!strcmp(rows[i].key, rows[i - 1].key) && rows[i].label != rows[i - 1].label)

@@ -78,7 +78,11 @@ ld_status ld_npz_read(const char *path, ld_feed *out) {
     return st;
 }
 
+/* libzip writes no file at all for an archive without members, so an empty feed would "save"
+ * nothing; write what numpy.savez writes then: only the end-of-central-directory record. */
 ld_status ld_npz_write(const char *path, const ld_feed *f, bool force) {
+    static const uint8_t eocd[22] = {'P', 'K', 5, 6};
+    if (f->n == 0) return ld_out_write_all(path, force ? LD_OUT_FORCE : 0, eocd, sizeof eocd);
     int err = 0;
     ld_outfile of;
     LD_TRY(ld_out_open_path(path, force ? LD_OUT_FORCE : 0, &of));

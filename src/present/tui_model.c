@@ -7,6 +7,7 @@
 #include "tui_model.h"
 
 #include <cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,15 @@ static double get_num(jctx *c, const cJSON *o, const char *path, const char *key
     if (!v || cJSON_IsNull(v)) return NAN;
     if (!cJSON_IsNumber(v)) { bad(c, path, key, "expected a number or null"); return NAN; }
     return v->valuedouble;
+}
+
+/* A schema "count" (integer >= 0) that must fit in max: a huge, fractional or negative number
+ * is an error, not a conversion with an undefined result. Absent or null gives 0. */
+static int64_t get_count(jctx *c, const cJSON *o, const char *path, const char *key, double max) {
+    double v = get_num(c, o, path, key, false);
+    if (isnan(v)) return 0;
+    if (!(v >= 0 && v <= max) || v != floor(v)) { bad(c, path, key, "expected a whole number >= 0"); return 0; }
+    return (int64_t)v;
 }
 
 static bool get_bool(jctx *c, const cJSON *o, const char *path, const char *key, bool required) {
@@ -169,9 +179,10 @@ static void load_tensor(jctx *c, const cJSON *o, const char *path, tui_tensor *t
     t->dtype = get_str(c, o, path, "dtype", false);
     const cJSON *sh = get_kind(c, o, path, "shape", false, true), *d;
     cJSON_ArrayForEach(d, sh) {
-        if (!cJSON_IsNumber(d)) { bad(c, path, "shape", "expected numbers"); return; }
+        double v = cJSON_IsNumber(d) ? d->valuedouble : -1;
+        if (!(v >= 0 && v < 0x1p62) || v != floor(v)) { bad(c, path, "shape", "expected whole numbers >= 0"); return; }
         if (t->ndim >= TUI_MAX_DIMS) { bad(c, path, "shape", "too many dimensions"); return; }
-        t->dims[t->ndim++] = (int64_t)d->valuedouble;
+        t->dims[t->ndim++] = (int64_t)v;
     }
     t->measured = get_bool(c, o, path, "measured", false);
     snprintf(p, sizeof p, "%.300s.ref_stats", path);
@@ -370,7 +381,7 @@ ld_status tui_report_from_json(const cJSON *root, const char *source, tui_report
     const cJSON *sum = get_kind(&c, root, "", "summary", false, false);
     if (sum && c.st == LD_OK) {
         r->passed = get_bool(&c, sum, "summary", "passed", false);
-        r->failing = (int)get_num(&c, sum, "summary", "failing_tensors", false);
+        r->failing = (int)get_count(&c, sum, "summary", "failing_tensors", INT_MAX);
         const cJSON *fd = get_kind(&c, sum, "summary", "first_divergent", false, false);
         if (fd) {
             r->first_iso = first_pos(&c, r, fd, "isolated", &r->first_iso_reason);

@@ -109,6 +109,19 @@ static void test_npz_roundtrip(void **st) {
     ld_feed_clear(&f);
 }
 
+/* An empty feed saves as an empty archive (libzip alone would write no file). */
+static void test_npz_empty(void **st) {
+    char path[] = "/tmp/ld_test_XXXXXX.npz";
+    int fd = mkstemps(path, 4);
+    close(fd);
+    unlink(path);
+    ld_feed f = {0}, g = {0};
+    assert_int_equal(ld_npz_write(path, &f, false), LD_OK);
+    assert_int_equal(ld_npz_read(path, &g), LD_OK);
+    assert_int_equal(g.n, 0);
+    unlink(path);
+}
+
 static void test_polygraphy_files(void **st) {
     ld_feed *s;
     int n;
@@ -161,7 +174,7 @@ static void test_polygraphy_files(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_npy_roundtrip), cmocka_unit_test(test_npy_fortran_bigendian),
-        cmocka_unit_test(test_base64),        cmocka_unit_test(test_npz_roundtrip),
+        cmocka_unit_test(test_base64),        cmocka_unit_test(test_npz_roundtrip), cmocka_unit_test(test_npz_empty),
         cmocka_unit_test(test_polygraphy_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
