@@ -108,13 +108,29 @@ out:
 
 /* Check the node's input/output counts against the schema of its op version (when the
  * schema table knows the op), so kernels never index past the inputs they were given. */
-static ld_status check_arity(const ld_node *n) {
-    const ld_op_arity *best = NULL;
-    for (int i = 0; i < ld_op_arity_count; i++) {
-        const ld_op_arity *a = &ld_op_arity_table[i];
-        if (a->since > n->opset || strcmp(a->name, n->op_type) || strcmp(a->domain, n->domain)) continue;
-        if (!best || a->since > best->since) best = a;
+static int arity_cmp(const ld_op_arity *a, const char *domain, const char *name) {
+    int c = strcmp(a->domain, domain);
+    return c ? c : strcmp(a->name, name);
+}
+
+/* The table is sorted by (domain, name, since): binary search for the first row of the op,
+ * then the rows of its versions follow (a linear scan per node made planning a long graph
+ * cost nodes x table size string compares). */
+static const ld_op_arity *arity_find(const char *domain, const char *name, int opset) {
+    int lo = 0, hi = ld_op_arity_count;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (arity_cmp(&ld_op_arity_table[mid], domain, name) < 0) lo = mid + 1;
+        else hi = mid;
     }
+    const ld_op_arity *best = NULL;
+    for (int i = lo; i < ld_op_arity_count && !arity_cmp(&ld_op_arity_table[i], domain, name); i++)
+        if (ld_op_arity_table[i].since <= opset) best = &ld_op_arity_table[i];
+    return best;
+}
+
+static ld_status check_arity(const ld_node *n) {
+    const ld_op_arity *best = arity_find(n->domain, n->op_type, n->opset);
     /* the table stops at the schemas python3-onnx knows (opset 17): an op of a newer opset may
      * have gained or loosened inputs, so its kernel checks them itself */
     if (!best) return LD_OK;
