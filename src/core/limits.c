@@ -125,15 +125,19 @@ ld_status ld_limit_iteration(const char *op, int64_t it) {
 #define WARN_KEYS 256
 static const void *warned[WARN_KEYS];
 static int nwarned;
+static bool overflowed;
 static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void ld_warn_once(const void *key, const char *fmt, ...) {
     pthread_mutex_lock(&warn_lock);
-    bool seen = false;
+    bool seen = false, full = false;
     for (int i = 0; i < nwarned && !seen; i++) seen = warned[i] == key;
     if (!seen && nwarned < WARN_KEYS) warned[nwarned++] = key;
+    else if (!seen && !overflowed) full = overflowed = true;   /* say so once, then stay quiet */
+    else seen = true;
     pthread_mutex_unlock(&warn_lock);
-    if (seen) return;
+    if (full) fprintf(stderr, "layerdiff: warning: more than %d warnings; the rest are not shown\n", WARN_KEYS);
+    if (seen || full) return;
     va_list ap;
     va_start(ap, fmt);
     fputs("layerdiff: warning: ", stderr);
