@@ -381,6 +381,7 @@ static ld_status plan_graph(ld_graph *g) {
 static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, unsigned flags,
                              ld_model **out) {
     *out = NULL;
+    LD_TRY(ld_proto_check_depth(buf, len));
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
     if (!mp) return ld_error(LD_ERR_DATA, "not a valid ONNX model (protobuf parse failed: truncated or corrupt)");
     ld_status st = LD_OK;

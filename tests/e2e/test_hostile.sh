@@ -99,3 +99,33 @@ print('div ok')" >"$TMP/out" 2>&1
 expect_out "div ok" "Div/Mod values: 0 for zero divisors, INT32_MIN / -1 wraps"
 expect_rc 0 "INT32_MIN / -1 runs" $T $LD run $H/div_overflow.onnx --input a=$H/div_a2.npy
 expect_out "warning: node 'div' \(Div\): the most negative int32 divided by -1 overflows" "overflow warning"
+
+# 7b. 20000 nested If bodies: protobuf-c would recurse once per message and overflow the
+#     stack; the depth is measured on the wire bytes first (written without the onnx package,
+#     whose own serializer recurses too)
+$PY - "$TMP/deep.onnx" <<'PYEOF'
+import sys
+from onnx import helper, TensorProto
+F, B = TensorProto.FLOAT, TensorProto.BOOL
+def varint(n):
+    out = b''
+    while True:
+        b, n = n & 0x7f, n >> 7
+        if not n: return out + bytes([b])
+        out += bytes([b | 0x80])
+def ld(field, payload): return varint(field << 3 | 2) + varint(len(payload)) + payload
+vi = lambda n, t: helper.make_tensor_value_info(n, t, [1] if t == F else []).SerializeToString()
+leaf = helper.make_graph([helper.make_node('Identity', ['x'], ['y'], name='leaf')], 'leaf', [],
+                         [helper.make_tensor_value_info('y', F, [1])]).SerializeToString()
+g = leaf
+for d in range(20000):
+    then = ld(1, b'then_branch') + varint(20 << 3) + varint(5) + ld(6, g)
+    other = ld(1, b'else_branch') + varint(20 << 3) + varint(5) + ld(6, leaf)
+    node = ld(1, b'c') + ld(2, b'y') + ld(3, b'if%d' % d) + ld(4, b'If') + ld(5, then) + ld(5, other)
+    g = ld(1, node) + ld(2, b'g%d' % d) + ld(12, vi('y', F))
+m = helper.make_model(helper.make_graph([], 'x', [], []), opset_imports=[helper.make_opsetid('', 17)])
+m.ClearField('graph')
+open(sys.argv[1], 'wb').write(m.SerializeToString() + ld(7, g + ld(11, vi('x', F)) + ld(11, vi('c', B))))
+PYEOF
+expect_rc 65 "20000 nested subgraphs: refused before parsing, no stack overflow" $T $LD inspect $TMP/deep.onnx
+expect_out "nests subgraphs or types more than 256 messages deep.*\(raise it with --max-depth\)" "deep nesting message"
