@@ -98,7 +98,7 @@ typedef struct ld_graph {
 
 typedef struct ld_opset { char *domain; int64_t version; } ld_opset;
 
-typedef struct ld_mapping { void *addr; size_t len; } ld_mapping;
+typedef struct ld_mapping { void *addr; size_t len; uint64_t dev, ino; } ld_mapping;   /* dev/ino: the file */
 
 typedef struct ld_model {
     char *path;              /* as given */

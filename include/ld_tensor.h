@@ -67,8 +67,10 @@ ld_status ld_tensor_alloc_data(ld_tensor *t);
 ld_status ld_tensor_alloc_data_uninit(ld_tensor *t);
 /* set_shape + alloc_data. */
 ld_status ld_tensor_alloc(ld_tensor *t, ld_dtype dtype, int ndim, const int64_t *dims);
-/* Heap-allocate a new tensor with storage. */
+/* Heap-allocate a new tensor with storage (NULL on any error: use ld_tensor_create to learn
+ * which, e.g. a resource limit). */
 ld_tensor *ld_tensor_new(ld_dtype dtype, int ndim, const int64_t *dims);
+ld_status ld_tensor_create(ld_tensor **out, ld_dtype dtype, int ndim, const int64_t *dims);
 /* Free data (if owned) and sequence elements; leaves *t zeroed. */
 void ld_tensor_clear(ld_tensor *t);
 void ld_tensor_free(ld_tensor *t);           /* clear + free(t) */

@@ -98,3 +98,13 @@ import json, sys
 t = sys.stdin.read(); d = json.loads(t[t.index('{'):])
 print(f\"| $1 | $3 | $4 | {$end - $start:.1f} | {d['tries']} | {len(d['pins'])} | {'yes' if d['met'] else 'no'} |\")"
 done
+
+# ---- load/plan stay linear in the number of nodes (issue 12: a 20000-node chain took over a
+# minute under ASan through a quadratic path). A 10x longer chain must cost about 10x. ----
+printf '\ninspect of a Relu/Add chain (tools/gen_chain.py): load, plan, shape inference\n\n'
+printf '| nodes | wall s | peak RSS MB | s per 100000 nodes |\n|---:|---:|---:|---:|\n'
+for n in 10000 100000; do
+    /usr/bin/python3 tools/gen_chain.py "$n" "$W/chain.onnx"
+    read -r ct cm <<<"$(wall $LD --threads "$THREADS" inspect "$W/chain.onnx")"
+    /usr/bin/python3 -c "print(f'| $n | {$ct:.2f} | {$cm / 1024:.0f} | {$ct * 100000 / $n:.2f} |')"
+done

@@ -2,6 +2,7 @@
 ** main.c — entry point: global flags, the command table, and the only place that exits.
 */
 #include "cmd.h"
+#include "ld_limits.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -19,7 +20,9 @@ static const ld_command commands[] = {
 };
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: layerdiff [--threads N] [-v] [--version] <command> [args]\n\ncommands:\n");
+    fprintf(f, "usage: layerdiff [--threads N] [-v] [--version] [limits] <command> [args]\n"
+               "limits: [--max-iterations N] [--max-tensor-bytes B] [--max-memory B] [--max-depth N]\n"
+               "        [--allow-external-outside]\n\ncommands:\n");
     for (size_t i = 0; i < LD_ARRAY_LEN(commands); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'layerdiff help <command>' shows a command's options; 'man layerdiff-<command>' the details.\n");
@@ -42,12 +45,35 @@ int cmd_help(int argc, char **argv) {
     return c->fn(2, hargv);
 }
 
+/* A resource limit flag of ld_limits.h (--max-iterations N, --max-memory 8G, ...) at argv[*i],
+ * value as the next argument or after '='; *rc is set to 64 for a bad value. */
+static bool limit_flag(const char *a, int argc, char **argv, int *i, int *rc) {
+    char flag[64];
+    const char *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+    if (n >= sizeof flag) return false;
+    memcpy(flag, a, n);
+    flag[n] = 0;
+    bool takes;
+    if (!ld_limit_is_flag(flag, &takes)) return false;
+    const char *v = NULL;
+    if (takes) v = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+    else if (eq) v = "";
+    if ((takes && !v) || (!takes && eq) || ld_limit_set(flag, v) != LD_OK) {
+        if (takes && !v) ld_error(LD_ERR_USAGE, "%s needs a value", flag);
+        else if (!takes && eq) ld_error(LD_ERR_USAGE, "%s takes no value", flag);
+        fprintf(stderr, "layerdiff: %s\n", ld_err_msg());
+        *rc = LD_ERR_USAGE;
+    }
+    return true;
+}
+
 int main(int argc, char **argv) {
     /* keep freed tensor buffers in the heap: large outputs would otherwise be mmap'ed and
      * page-faulted in again on every node of every run */
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    int threads = 0, i = 1;
+    int threads = 0, i = 1, rc = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--version")) { printf("layerdiff %s\n", LD_VERSION); return 0; }
@@ -62,6 +88,8 @@ int main(int argc, char **argv) {
                 return LD_ERR_USAGE;
             }
             threads = (int)n;
+        } else if (limit_flag(a, argc, argv, &i, &rc)) {
+            if (rc) return rc;
         } else {
             fprintf(stderr, "layerdiff: unknown option '%s'\n", a);
             usage(stderr);
@@ -82,7 +110,7 @@ int main(int argc, char **argv) {
         usage(stderr);
         return LD_ERR_USAGE;
     }
-    int rc = c->fn(argc - i, argv + i);
+    rc = c->fn(argc - i, argv + i);
     fflush(stdout);
     if (ferror(stdout)) { fprintf(stderr, "layerdiff: error writing output\n"); return LD_ERR_IO; }
     return rc;

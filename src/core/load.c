@@ -7,6 +7,7 @@
 */
 #include "load_internal.h"
 #include "ld_op.h"
+#include "ld_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ typedef struct build_ctx {
     ld_model *m;
     ld_graph *g;
     name_map map;
+    int values_cap;          /* allocated length of g->values */
     struct build_ctx *parent;
 } build_ctx;
 
@@ -59,9 +61,13 @@ static ld_status map_grow(build_ctx *b) {
 static ld_status value_add(build_ctx *b, const char *name, int *id) {
     ld_graph *g = b->g;
     if ((g->nvalues + 1) * 2 > b->map.cap) LD_TRY(map_grow(b));
-    ld_value *nv = realloc(g->values, sizeof *nv * (g->nvalues + 1));
-    if (!nv) return ld_oom();
-    g->values = nv;
+    if (g->nvalues + 1 > b->values_cap) {   /* doubling: growing one by one copies n^2 bytes */
+        int cap = b->values_cap ? 2 * b->values_cap : 64;
+        ld_value *nv = realloc(g->values, sizeof *nv * cap);
+        if (!nv) return ld_oom();
+        g->values = nv;
+        b->values_cap = cap;
+    }
     ld_value *v = &g->values[g->nvalues];
     memset(v, 0, sizeof *v);
     v->name = ld_strdup(name);
@@ -213,6 +219,12 @@ static const char *norm_domain(const char *d) {
 
 static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphProto *gp,
                              ld_graph **out) {
+    int depth = 0;
+    for (const build_ctx *p = parent; p; p = p->parent) depth++;
+    if (depth > ld_limit.max_depth)
+        return ld_error(LD_ERR_DATA, "subgraph '%s' is nested %d deep, more than the limit of %lld "
+                        "(raise it with --max-depth)", gp->name ? gp->name : "", depth,
+                        (long long)ld_limit.max_depth);
     ld_graph *g = calloc(1, sizeof *g);
     if (!g) return ld_oom();
     *out = g;
@@ -369,6 +381,7 @@ static ld_status plan_graph(ld_graph *g) {
 static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, unsigned flags,
                              ld_model **out) {
     *out = NULL;
+    LD_TRY(ld_proto_check_depth(buf, len));
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
     if (!mp) return ld_error(LD_ERR_DATA, "not a valid ONNX model (protobuf parse failed: truncated or corrupt)");
     ld_status st = LD_OK;

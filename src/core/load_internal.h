@@ -7,6 +7,9 @@
 #include "ld_graph.h"
 #include "onnx.pb-c.h"
 
+/* Refuse a ModelProto whose messages nest deeper than --max-depth allows, before protobuf-c
+ * recurses into them (load_depth.c). */
+ld_status ld_proto_check_depth(const uint8_t *buf, size_t len);
 ld_status ld_tensor_from_proto(ld_model *m, const Onnx__TensorProto *tp, ld_tensor *t);
 
 #endif

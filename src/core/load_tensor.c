@@ -6,6 +6,7 @@
 */
 #include "load_internal.h"
 #include "ld_numeric.h"
+#include "ld_limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,20 +39,66 @@ static size_t packed_bytes(ld_dtype t, int64_t numel) {
     return (size_t)((numel + per - 1) / per);
 }
 
-/* Map an external data file once per model; returns the base address and length. */
+/* Whether a relative path has a ".." component ("a/../b", ".."), unlike a name such as
+ * "a..b.bin" that merely contains two dots. */
+static bool has_dotdot(const char *rel) {
+    for (const char *p = rel; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.') return true;
+        p += n;
+        while (*p == '/') p++;
+    }
+    return false;
+}
+
+/* The external data file `rel` of model m, checked and opened: only a regular file (a FIFO or
+ * device would block or never end), and, unless --allow-external-outside, only inside the
+ * model's folder: no absolute path, no ".." component, no symbolic link leading out. */
+static ld_status open_external(const ld_model *m, const char *rel, char *path, size_t pathlen, int *fd) {
+    bool outside_ok = ld_limit.allow_external_outside;
+    if (!outside_ok && (rel[0] == '/' || has_dotdot(rel)))
+        return ld_error(LD_ERR_DATA, "external data location '%s' leaves the model's folder "
+                        "(allow it with --allow-external-outside)", rel);
+    if (rel[0] == '/') snprintf(path, pathlen, "%s", rel);
+    else snprintf(path, pathlen, "%s/%s", m->dir, rel);
+    if (!outside_ok) {
+        char *real = realpath(path, NULL);
+        int err = errno;
+        char *dir = realpath(m->dir, NULL);
+        bool inside = real && dir && !strncmp(real, dir, strlen(dir)) &&
+                      (real[strlen(dir)] == '/' || !strcmp(dir, "/"));
+        free(real);
+        free(dir);
+        if (!real && err == ENOENT) return ld_error(LD_ERR_NOINPUT, "external data '%s': %s", path, strerror(err));
+        if (!inside)
+            return ld_error(LD_ERR_DATA, "external data '%s' resolves (through a symbolic link) outside the "
+                            "model's folder (allow it with --allow-external-outside)", path);
+    }
+    /* O_NONBLOCK: opening a FIFO with no writer must not wait */
+    *fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (*fd < 0) return ld_error(LD_ERR_NOINPUT, "external data '%s': %s", path, strerror(errno));
+    return LD_OK;
+}
+
+/* Map an external data file once per model (tensors sharing a file share the mapping);
+ * returns the base address and length. */
 static ld_status map_external(ld_model *m, const char *rel, const uint8_t **base, size_t *len) {
     if (!m) return ld_error(LD_ERR_DATA, "external data '%s' outside a model", rel);
-    if (rel[0] == '/' || strstr(rel, "..") )
-        return ld_error(LD_ERR_DATA, "external data location '%s' leaves the model's folder", rel);
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", m->dir, rel);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return ld_error(LD_ERR_NOINPUT, "external data '%s': %s", path, strerror(errno));
+    int fd = -1;
+    LD_TRY(open_external(m, rel, path, sizeof path, &fd));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return ld_error(LD_ERR_NOINPUT, "external data '%s' is not a regular file", path);
+        return ld_error(LD_ERR_DATA, "external data '%s' is not a regular file", path);
     }
+    for (int i = 0; i < m->nmaps; i++)
+        if (m->maps[i].dev == (uint64_t)st.st_dev && m->maps[i].ino == (uint64_t)st.st_ino) {
+            close(fd);
+            *base = m->maps[i].addr;
+            *len = m->maps[i].len;
+            return LD_OK;
+        }
     void *addr = NULL;
     if (st.st_size > 0) {
         addr = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -64,8 +111,7 @@ static ld_status map_external(ld_model *m, const char *rel, const uint8_t **base
     ld_mapping *nm = realloc(m->maps, sizeof *nm * (m->nmaps + 1));
     if (!nm) { if (addr) munmap(addr, st.st_size); return ld_oom(); }
     m->maps = nm;
-    m->maps[m->nmaps].addr = addr;
-    m->maps[m->nmaps].len = (size_t)st.st_size;
+    m->maps[m->nmaps] = (ld_mapping){addr, (size_t)st.st_size, (uint64_t)st.st_dev, (uint64_t)st.st_ino};
     m->nmaps++;
     *base = addr;
     *len = (size_t)st.st_size;

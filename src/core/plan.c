@@ -3,6 +3,7 @@
 ** constant folding, last-use indices for freeing, and static dtype/shape inference.
 */
 #include "ld_exec.h"
+#include "ld_limits.h"
 #include "op_arity.h"
 
 #include <stdlib.h>
@@ -107,13 +108,29 @@ out:
 
 /* Check the node's input/output counts against the schema of its op version (when the
  * schema table knows the op), so kernels never index past the inputs they were given. */
-static ld_status check_arity(const ld_node *n) {
-    const ld_op_arity *best = NULL;
-    for (int i = 0; i < ld_op_arity_count; i++) {
-        const ld_op_arity *a = &ld_op_arity_table[i];
-        if (a->since > n->opset || strcmp(a->name, n->op_type) || strcmp(a->domain, n->domain)) continue;
-        if (!best || a->since > best->since) best = a;
+static int arity_cmp(const ld_op_arity *a, const char *domain, const char *name) {
+    int c = strcmp(a->domain, domain);
+    return c ? c : strcmp(a->name, name);
+}
+
+/* The table is sorted by (domain, name, since): binary search for the first row of the op,
+ * then the rows of its versions follow (a linear scan per node made planning a long graph
+ * cost nodes x table size string compares). */
+static const ld_op_arity *arity_find(const char *domain, const char *name, int opset) {
+    int lo = 0, hi = ld_op_arity_count;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (arity_cmp(&ld_op_arity_table[mid], domain, name) < 0) lo = mid + 1;
+        else hi = mid;
     }
+    const ld_op_arity *best = NULL;
+    for (int i = lo; i < ld_op_arity_count && !arity_cmp(&ld_op_arity_table[i], domain, name); i++)
+        if (ld_op_arity_table[i].since <= opset) best = &ld_op_arity_table[i];
+    return best;
+}
+
+static ld_status check_arity(const ld_node *n) {
+    const ld_op_arity *best = arity_find(n->domain, n->op_type, n->opset);
     /* the table stops at the schemas python3-onnx knows (opset 17): an op of a newer opset may
      * have gained or loosened inputs, so its kernel checks them itself */
     if (!best) return LD_OK;
@@ -175,6 +192,25 @@ static bool node_is_constant(const ld_graph *g, const ld_node *n) {
     return true;
 }
 
+/* Whether a constant node's outputs would be larger than ld_limit.fold_max_bytes (by its
+ * shape function; a data-dependent shape counts as small). Such a node is not folded at load:
+ * a read-only `inspect` must not allocate, say, a OneHot of depth 2^40; running the model
+ * meets the node again and the tensor limits judge it there. */
+static bool fold_too_big(const ld_node *n, ld_tensor **ins) {
+    ld_tensor outs_t[64], *outs[64];
+    memset(outs_t, 0, sizeof(ld_tensor) * (n->nout ? n->nout : 1));
+    for (int k = 0; k < n->nout; k++) outs[k] = n->out[k] >= 0 ? &outs_t[k] : NULL;
+    bool big = false;
+    if (ld_node_infer(n, ins, outs) == LD_OK)
+        for (int k = 0; k < n->nout; k++) {
+            if (!outs[k] || outs[k]->kind != LD_KIND_TENSOR) continue;
+            size_t es = ld_dtype_size(outs[k]->dtype);
+            if ((uint64_t)outs[k]->numel > (uint64_t)ld_limit.fold_max_bytes / (es ? es : 1)) big = true;
+        }
+    for (int k = 0; k < n->nout; k++) ld_tensor_clear(&outs_t[k]);
+    return big;
+}
+
 ld_status ld_graph_fold_constants(ld_graph *g) {
     for (int i = 0; i < g->nnodes; i++) {
         ld_node *n = &g->nodes[i];
@@ -182,6 +218,7 @@ ld_status ld_graph_fold_constants(ld_graph *g) {
         ld_tensor *ins[64], *outs[64];
         if (n->nin > 64 || n->nout > 64) continue;
         for (int k = 0; k < n->nin; k++) ins[k] = n->in[k] >= 0 ? g->values[n->in[k]].const_val : NULL;
+        if (fold_too_big(n, ins)) continue;   /* left to run time */
         ld_status st = LD_OK;
         for (int k = 0; k < n->nout; k++) {
             outs[k] = n->out[k] >= 0 ? calloc(1, sizeof(ld_tensor)) : NULL;
@@ -280,6 +317,7 @@ ld_status ld_graph_infer_shapes(ld_graph *g, ld_tensor **inputs, int64_t default
             for (int k = 0; st == LD_OK && k < n->nout; k++)   /* keep only small results' data */
                 if (outs[k] && outs[k]->numel > INFER_FOLD_MAX && outs[k]->owns) {
                     free(outs[k]->data);
+                    ld_limit_release(outs[k]->nbytes);
                     outs[k]->data = NULL;
                     outs[k]->owns = false;
                 }

@@ -6,6 +6,7 @@
 */
 #include "ld_tensor.h"
 #include "ld_numeric.h"
+#include "ld_limits.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -94,8 +95,17 @@ static void free_strings(ld_tensor *t) {
     }
 }
 
+/* Free an owned buffer and return its bytes to the live count of ld_limits. */
+static void release_data(ld_tensor *t) {
+    if (!t->owns) return;
+    free_strings(t);
+    free(t->data);
+    ld_limit_release(t->nbytes);
+    t->owns = false;
+}
+
 ld_status ld_tensor_alloc_data(ld_tensor *t) {
-    if (t->owns) { free_strings(t); free(t->data); }
+    release_data(t);
     t->data = NULL;
     t->owns = false;
     size_t es = ld_dtype_size(t->dtype);
@@ -103,16 +113,19 @@ ld_status ld_tensor_alloc_data(ld_tensor *t) {
     if ((uint64_t)t->numel > (uint64_t)(SIZE_MAX / 2) / es)
         return ld_error(LD_ERR_NOMEM, "tensor of %lld elements is too large", (long long)t->numel);
     t->nbytes = (size_t)t->numel * es;
+    LD_TRY(ld_limit_acquire(t->nbytes));
     t->data = calloc(t->nbytes ? t->nbytes : 1, 1);
-    if (!t->data)
+    if (!t->data) {
+        ld_limit_release(t->nbytes);
         return ld_error(LD_ERR_NOMEM, "out of memory allocating %zu bytes", t->nbytes);
+    }
     t->owns = true;
     return LD_OK;
 }
 
 ld_status ld_tensor_alloc_data_uninit(ld_tensor *t) {
     if (t->dtype == LD_STRING) return ld_tensor_alloc_data(t);   /* pointers must start NULL */
-    if (t->owns) free(t->data);
+    release_data(t);
     t->data = NULL;
     t->owns = false;
     size_t es = ld_dtype_size(t->dtype);
@@ -120,8 +133,12 @@ ld_status ld_tensor_alloc_data_uninit(ld_tensor *t) {
     if ((uint64_t)t->numel > (uint64_t)(SIZE_MAX / 2) / es)
         return ld_error(LD_ERR_NOMEM, "tensor of %lld elements is too large", (long long)t->numel);
     t->nbytes = (size_t)t->numel * es;
+    LD_TRY(ld_limit_acquire(t->nbytes));
     t->data = malloc(t->nbytes ? t->nbytes : 1);
-    if (!t->data) return ld_error(LD_ERR_NOMEM, "out of memory allocating %zu bytes", t->nbytes);
+    if (!t->data) {
+        ld_limit_release(t->nbytes);
+        return ld_error(LD_ERR_NOMEM, "out of memory allocating %zu bytes", t->nbytes);
+    }
     t->owns = true;
     return LD_OK;
 }
@@ -129,6 +146,14 @@ ld_status ld_tensor_alloc_data_uninit(ld_tensor *t) {
 ld_status ld_tensor_alloc(ld_tensor *t, ld_dtype dtype, int ndim, const int64_t *dims) {
     LD_TRY(ld_tensor_set_shape(t, dtype, ndim, dims));
     return ld_tensor_alloc_data(t);
+}
+
+ld_status ld_tensor_create(ld_tensor **out, ld_dtype dtype, int ndim, const int64_t *dims) {
+    *out = calloc(1, sizeof **out);
+    if (!*out) return ld_oom();
+    ld_status st = ld_tensor_alloc(*out, dtype, ndim, dims);
+    if (st != LD_OK) { free(*out); *out = NULL; }
+    return st;
 }
 
 ld_tensor *ld_tensor_new(ld_dtype dtype, int ndim, const int64_t *dims) {
@@ -140,7 +165,7 @@ ld_tensor *ld_tensor_new(ld_dtype dtype, int ndim, const int64_t *dims) {
 
 void ld_tensor_clear(ld_tensor *t) {
     if (!t) return;
-    if (t->owns) { free_strings(t); free(t->data); }
+    release_data(t);
     for (int i = 0; i < t->seq_len; i++) ld_tensor_free(t->seq[i]);
     free(t->seq);
     memset(t, 0, sizeof *t);

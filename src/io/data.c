@@ -153,8 +153,8 @@ static ld_status array_add(data_set *s, ld_tensor *arr, const char *name, const 
     size_t per = n ? arr->nbytes / (size_t)n : 0;
     ld_status st = LD_OK;
     for (int64_t k = 0; k < n && st == LD_OK && !data_set_full(s); k++) {
-        ld_tensor *t = ld_tensor_new(arr->dtype, arr->ndim - 1, arr->dims + 1);
-        if (!t) { st = ld_oom(); break; }
+        ld_tensor *t;
+        if ((st = ld_tensor_create(&t, arr->dtype, arr->ndim - 1, arr->dims + 1)) != LD_OK) break;
         memcpy(t->data, (const uint8_t *)arr->data + per * k, per);
         char label[4200], w[4300];
         snprintf(label, sizeof label, n == 1 ? "%s" : "%s[%lld]", name, (long long)k);
@@ -262,8 +262,9 @@ static ld_status batch_stack(data_set *s, int64_t from, int64_t k, ld_tensor **o
         }
     int64_t dims[LD_MAX_DIMS] = {k};
     memcpy(dims + 1, first->dims, sizeof(int64_t) * first->ndim);
-    ld_tensor *t = ld_tensor_new(first->dtype, first->ndim + 1, dims);
-    if (!t) return ld_error(LD_ERR_NOMEM, "out of memory stacking a batch of %lld", (long long)k);
+    ld_tensor *t;
+    ld_status st = ld_tensor_create(&t, first->dtype, first->ndim + 1, dims);
+    if (st != LD_OK) return ld_err_prefix(st, "stacking a batch of %lld", (long long)k);
     for (int64_t j = 0; j < k; j++) {
         memcpy((uint8_t *)t->data + first->nbytes * j, s->t[from + j]->data, first->nbytes);
         if (j) { ld_tensor_free(s->t[from + j]); s->t[from + j] = NULL; }

@@ -384,8 +384,8 @@ static ld_status planes_crop(planes *p, int ch, int cw, const char *name) {
 
 static ld_status planes_to_tensor(const planes *p, const data_prep *pr, ld_tensor **out) {
     int64_t dims[3] = {p->c, p->h, p->w};
-    ld_tensor *t = ld_tensor_new(LD_F32, 3, dims);
-    if (!t) return ld_oom();
+    ld_tensor *t;
+    LD_TRY(ld_tensor_create(&t, LD_F32, 3, dims));
     float *o = LD_F32P(t);
     size_t hw = (size_t)p->h * p->w;
     for (int c = 0; c < p->c; c++)
@@ -400,6 +400,11 @@ static ld_status planes_to_tensor(const planes *p, const data_prep *pr, ld_tenso
 ld_status data_image_prepare(const data_image *img, const data_prep *p, const char *name,
                              ld_tensor **out) {
     planes pl = {0};
+    /* every image source (PNG, JPEG, IDX) comes through here: an empty or absurd size is a
+     * data error before any pixel is read */
+    if (img->h <= 0 || img->w <= 0 || (int64_t)img->h * img->w > DATA_MAX_PIXELS)
+        return ld_error(LD_ERR_DATA, "%s: image is %dx%d; images must be between 1x1 and %lld pixels",
+                        name, img->h, img->w, (long long)DATA_MAX_PIXELS);
     LD_TRY(planes_from_image(img, p->channels, &pl));
     int rh = p->resize_h, rw = p->resize_w;
     /* No --resize/--center-crop: fit the image to the model's fixed size when it differs. */

@@ -57,8 +57,9 @@ static ld_status generate(const ld_value *v, const ld_input_opts *o, ld_rng *rng
     int64_t dims[LD_MAX_DIMS];
     for (int d = 0; d < v->decl_ndim; d++)
         dims[d] = v->decl_dims[d] >= 0 ? v->decl_dims[d] : (d == 0 ? o->batch : 1);
-    ld_tensor *t = ld_tensor_new(v->decl_dtype, v->decl_ndim, dims);
-    if (!t) return ld_error(LD_ERR_NOMEM, "out of memory generating input '%s'", v->name);
+    ld_tensor *t;
+    ld_status st = ld_tensor_create(&t, v->decl_dtype, v->decl_ndim, dims);
+    if (st != LD_OK) return ld_err_prefix(st, "generating input '%s'", v->name);
     if (v->decl_dtype == LD_STRING) { ld_tensor_free(t); return ld_error(LD_ERR_UNSUPPORTED, "cannot generate string input '%s'", v->name); }
     for (int64_t i = 0; i < t->numel; i++) {
         double u = o->lo + (o->hi - o->lo) * ld_rng_uniform(rng);

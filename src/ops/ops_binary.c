@@ -9,6 +9,7 @@
 ** Div and Mod give 0 for a zero divisor instead of trapping.
 */
 #include "ops_elem.h"
+#include "ld_limits.h"
 
 #include <string.h>
 
@@ -86,10 +87,43 @@ static ld_status binary_run(ld_kctx *k, const ld_elem_row_fn *tab, const ld_elem
 static ld_status add_compute(ld_kctx *k) { return binary_run(k, add_tab, NULL); }
 static ld_status sub_compute(ld_kctx *k) { return binary_run(k, sub_tab, NULL); }
 static ld_status mul_compute(ld_kctx *k) { return binary_run(k, mul_tab, NULL); }
-static ld_status div_compute(ld_kctx *k) { return binary_run(k, div_tab, NULL); }
+/* Integer Div and Mod by zero, and the signed minimum divided by -1, are undefined in ONNX
+ * (and trap or are undefined behaviour in C). The kernels above define them (0, and the
+ * wrapped minimum for Div); say so once per node, since another runtime may differ. */
+static void warn_int_division(ld_kctx *k) {
+    const ld_tensor *a = k->in[0], *b = k->in[1];
+    if (!b || !ld_dtype_is_int(b->dtype) || !b->data) return;
+    bool zero = false, minus1 = false;
+    for (int64_t i = 0; i < b->numel && !zero; i++) {
+        int64_t v = ld_tensor_get_i64(b, i);
+        zero |= v == 0;
+        minus1 |= v == -1;
+    }
+    bool overflow = false;
+    bool div = !strcmp(k->node->op_type, "Div");   /* (Mod of the minimum by -1 is just 0) */
+    if (!zero && minus1 && div && ld_dtype_is_signed(a->dtype) && a->data) {
+        int bits = 8 * (int)ld_dtype_size(a->dtype);
+        int64_t min = bits >= 64 ? INT64_MIN : -((int64_t)1 << (bits - 1));
+        for (int64_t i = 0; i < a->numel && !overflow; i++) overflow = ld_tensor_get_i64(a, i) == min;
+    }
+    if (zero)
+        ld_warn_once(k->node, "node '%s' (%s): integer %s by zero, which ONNX leaves undefined; "
+                     "layerdiff gives 0", k->node->name, k->node->op_type,
+                     div ? "division" : "modulo");
+    else if (overflow)
+        ld_warn_once(k->node, "node '%s' (%s): the most negative %s divided by -1 overflows, which ONNX "
+                     "leaves undefined; layerdiff gives the most negative value", k->node->name,
+                     k->node->op_type, ld_dtype_name(a->dtype));
+}
+
+static ld_status div_compute(ld_kctx *k) {
+    if (ld_dtype_is_int(k->in[0]->dtype)) warn_int_division(k);
+    return binary_run(k, div_tab, NULL);
+}
 
 static ld_status mod_compute(ld_kctx *k) {
     ld_elem_par p = {.mode = ld_attr_int(k->node, "fmod", 0) != 0};
+    if (ld_dtype_is_int(k->in[0]->dtype)) warn_int_division(k);
     return binary_run(k, mod_tab, &p);
 }
 

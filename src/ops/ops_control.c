@@ -8,6 +8,7 @@
 */
 #include "ops_control.h"
 #include "ops_seq.h"
+#include "ld_limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -219,7 +220,8 @@ static ld_status loop_compute(ld_kctx *k) {
     ld_status st = loop_state_init(k, n, nscan, &s);
     bool cond = c != 0;
     for (int64_t it = 0; st == LD_OK && it < m && cond; it++) {
-        st = loop_iterate(k, body, &s, it, &cond);
+        st = ld_limit_iteration("Loop", it);   /* M = 2^62 or cond stuck true */
+        if (st == LD_OK) st = loop_iterate(k, body, &s, it, &cond);
         if (!has_cond) cond = true;   /* a for-loop ignores the body's condition */
     }
     if (st == LD_OK) st = loop_finish(k, body, &s);

@@ -8,6 +8,7 @@
 */
 #include "ops_control.h"
 #include "ops_seq.h"
+#include "ld_limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,7 @@ static ld_status scan_step(ld_kctx *k, ld_graph *body, const scan_cfg *c, scan_w
  * states (nstate empty tensors), ys[j] (NULL = unused) the stacked scan outputs. */
 static ld_status scan_run(ld_kctx *k, ld_graph *body, const scan_cfg *c, ld_tensor **states,
                           ld_tensor **xs, ld_tensor *fin, ld_tensor **ys) {
+    if (c->T > 0) LD_TRY(ld_limit_iteration("Scan", c->T - 1));
     scan_ws w = {0};
     ld_status st = ws_init(&w, c, states);
     for (int64_t t = 0; st == LD_OK && t < c->T; t++) st = scan_step(k, body, c, &w, xs, t, ys);

@@ -227,13 +227,23 @@ static ld_status split_lengths(const ld_tensor *split, int64_t n, int64_t **lens
         else if (split->ndim == 0) (*lens)[i] = LD_MIN(ld_tensor_get_i64(split, 0), n - total);
         else (*lens)[i] = ld_tensor_get_i64(split, i);
         if ((*lens)[i] < 0) {
+            long long bad = (long long)(*lens)[i];
             free(*lens);
-            return ld_error(LD_ERR_DATA, "negative split length %lld", (long long)(*lens)[i]);
+            *lens = NULL;
+            return ld_error(LD_ERR_DATA, "negative split length %lld at index %lld", bad, (long long)i);
+        }
+        if ((*lens)[i] > n - total) {   /* also keeps total from overflowing */
+            long long bad = (long long)(*lens)[i];
+            free(*lens);
+            *lens = NULL;
+            return ld_error(LD_ERR_DATA, "split length %lld at index %lld runs past the axis of %lld",
+                            bad, (long long)i, (long long)n);
         }
         total += (*lens)[i];
     }
     if (total != n) {
         free(*lens);
+        *lens = NULL;
         return ld_error(LD_ERR_DATA, "split lengths sum to %lld, but the axis has %lld",
                         (long long)total, (long long)n);
     }

@@ -80,6 +80,11 @@ static ld_status slice_params(ld_kctx *k, slice_plan *p) {
         seen[a] = true;
         int64_t step = have[3] ? l[3][i] : 1;
         if (step == 0) return ld_error(LD_ERR_DATA, "slice step cannot be 0");
+        /* A step longer than the axis takes at most one element, as a step of the axis length
+         * does: clamping keeps -step (INT64_MIN) and the stride products defined. */
+        int64_t dmax = LD_MAX(x->dims[a], 1);
+        if (step > dmax) step = dmax;
+        if (step < -dmax) step = -dmax;
         p->step[a] = step;
         p->start[a] = l[0][i];
         p->len[a] = slice_axis(x->dims[a], &p->start[a], l[1][i], step);
