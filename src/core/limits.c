@@ -14,16 +14,17 @@
 
 #define GiB ((int64_t)1 << 30)
 
-static const ld_limits defaults = {
-    .max_iterations = 1000000,
-    .max_tensor_bytes = 16 * GiB,
-    .max_memory = 0,   /* 0: the machine's physical memory */
-    .max_depth = 64,
-    .fold_max_bytes = 64 << 20,
-    .allow_external_outside = false,
-};
+#define LIMIT_DEFAULTS {                                                                        \
+    .max_iterations = 1000000,                                                                  \
+    .max_tensor_bytes = 16 * GiB,                                                               \
+    .max_memory = 0,   /* 0: the machine's physical memory */                                   \
+    .max_depth = 64,                                                                            \
+    .fold_max_bytes = 64 << 20,                                                                 \
+    .allow_external_outside = false,                                                            \
+}
 
-ld_limits ld_limit = defaults;
+static const ld_limits defaults = LIMIT_DEFAULTS;
+ld_limits ld_limit = LIMIT_DEFAULTS;   /* C (and clang) want a constant initializer here */
 
 static size_t live_bytes;   /* accessed with __atomic builtins */
 
