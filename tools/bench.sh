@@ -10,6 +10,7 @@ THREADS=${THREADS:-$(nproc)}
 REPEAT=${REPEAT:-20}
 WARMUP=${WARMUP:-3}
 ROUNDS=${ROUNDS:-3}
+ISAS=${ISAS-avx2}   # extra LAYERDIFF_ISA rows for the FP32 table ("" for none)
 ORT_DIR=${ORT_DIR:-$PWD/.cache/ort}
 export ORT_DIR
 LD=./layerdiff
@@ -37,16 +38,19 @@ print(','.join(str(v if isinstance(v,int) else ($batch if k==0 else 1)) for k,v 
     /usr/bin/python3 -c "
 import numpy as np; s=tuple(int(v) for v in '$shape'.split(','))
 np.save('$W/in.npy', np.random.default_rng(0).random(s, dtype=np.float32))"
+    # each case with the GEMM on the CPU's best instruction set, then on the ones in ISAS
+    # (LAYERDIFF_ISA: the AVX2 path on an AVX-512 machine); the numbers are the same
+    for isa in "" $ISAS; do
     # ROUNDS alternating rounds (layerdiff, then ONNX Runtime): the machine's speed drifts, and
     # alternating keeps the drift from favouring either; each side's figure is the median of
     # its per-round medians, its RSS the largest seen
     for r in $(seq 1 "$ROUNDS"); do
-        /usr/bin/time -v $LD --threads "$THREADS" run "$model" --input "$input=$W/in.npy" --repeat "$REPEAT" \
+        env ${isa:+LAYERDIFF_ISA=$isa} /usr/bin/time -v $LD --threads "$THREADS" run "$model" --input "$input=$W/in.npy" --repeat "$REPEAT" \
             --warmup "$WARMUP" --json --save-outputs "$W/ld.npz" --force >"$W/ld$r.json" 2>"$W/ld$r.time"
         /usr/bin/time -v node tools/bench_ort.js "$model" "$input" "$W/in.npy" "$THREADS" "$WARMUP" "$REPEAT" \
             "$W/ort.npy" >"$W/ort$r.json" 2>"$W/ort$r.time"
     done
-    /usr/bin/python3 - "$W" "$name" "$batch" "$ROUNDS" <<'PYEOF'
+    /usr/bin/python3 - "$W" "$name${isa:+ ($isa)}" "$batch" "$ROUNDS" <<'PYEOF'
 import json, re, statistics, sys, numpy as np
 w, name, batch, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 def rss(f):
@@ -60,6 +64,7 @@ b = np.load(w + '/ort.npy')
 rel = float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
 print(f'| {name} | {batch} | {ld:.2f} | {ort:.2f} | {ld / ort:.2f}x | {ldrss / 1024:.0f} | {ortrss / 1024:.0f} | {rel:.1e} |')
 PYEOF
+    done
 done <<<"$CASES"
 echo
 echo "ratio = layerdiff median / ONNX Runtime median (lower is better; 1.00x = same speed)."
