@@ -55,6 +55,10 @@ EXTRA = [
     ('', 'SwiGLU', 28, 2, 2, 1, 1, 0),
     ('ai.onnx.ml', 'TreeEnsemble', 5, 1, 1, 1, 1, 0),
     ('ai.onnx.preview', 'FlexAttention', 1, 3, -1, 1, -1, 0),
+    # ONNX Runtime contrib ops (docs/ContribOperators.md)
+    ('com.microsoft', 'MatMulNBits', 1, 3, 6, 1, 1, 0x38),
+    ('com.microsoft', 'QuantizeLinear', 1, 2, 3, 1, 1, 0x4),
+    ('com.microsoft', 'DequantizeLinear', 1, 2, 3, 1, 1, 0x4),
 ]
 rows += [r for r in EXTRA if (r[0], r[1], r[2]) not in known]
 rows.sort()

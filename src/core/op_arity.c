@@ -482,5 +482,8 @@ const ld_op_arity ld_op_arity_table[] = {
     {"ai.onnx.preview.training", "Adam", 1, 3, -1, 1, -1, 0x0u},
     {"ai.onnx.preview.training", "Gradient", 1, 1, -1, 1, -1, 0x0u},
     {"ai.onnx.preview.training", "Momentum", 1, 3, -1, 1, -1, 0x0u},
+    {"com.microsoft", "DequantizeLinear", 1, 2, 3, 1, 1, 0x4u},
+    {"com.microsoft", "MatMulNBits", 1, 3, 6, 1, 1, 0x38u},
+    {"com.microsoft", "QuantizeLinear", 1, 2, 3, 1, 1, 0x4u},
 };
 const int ld_op_arity_count = (int)(sizeof ld_op_arity_table / sizeof ld_op_arity_table[0]);
