@@ -533,16 +533,19 @@ static void convt_unit(const void *job, int64_t u, bool par, float *col) {
     const float *xg = j->x + (img * cv->c + gi * cg) * cv->in_size;
     float *yg = j->y + (img * cv->m + gi * mg) * cv->out_size;
     conv2d g = conv_as_2d(cv);
-    if (cg > 0)
+    bool has_col = cg > 0 && cv->in_size > 0;   /* an empty input adds nothing (and col is NULL) */
+    if (has_col)
         ld_nn_sgemm(true, false, rows, cv->in_size, cg, 1.0f, j->w + gi * cg * rows, rows, xg,
                     cv->in_size, 0.0f, col, cv->in_size);
     #pragma omp parallel for schedule(static) if (par && rows * cv->in_size > 32768)
     for (int64_t mo = 0; mo < mg; mo++) {
         float *yp = yg + mo * cv->out_size;
-        if (cg > 0) {
+        if (has_col) {
             const float *cc = col + mo * cv->k_size * cv->in_size;
             if (cv->nsp <= 2) col2im_chan_2d(&g, cc, yp);
             else col2im_chan_nd(cv, cc, yp);
+        } else {
+            memset(yp, 0, sizeof(float) * (size_t)cv->out_size);
         }
         if (j->b)
             for (int64_t i = 0; i < cv->out_size; i++) yp[i] += j->b[gi * mg + mo];
