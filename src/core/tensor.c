@@ -104,7 +104,8 @@ static void release_data(ld_tensor *t) {
     t->owns = false;
 }
 
-ld_status ld_tensor_alloc_data(ld_tensor *t) {
+/* Allocate t's data for its dtype and shape (zeroed or not), within the memory limits. */
+static ld_status data_alloc(ld_tensor *t, bool zero) {
     release_data(t);
     t->data = NULL;
     t->owns = false;
@@ -114,7 +115,7 @@ ld_status ld_tensor_alloc_data(ld_tensor *t) {
         return ld_error(LD_ERR_NOMEM, "tensor of %lld elements is too large", (long long)t->numel);
     t->nbytes = (size_t)t->numel * es;
     LD_TRY(ld_limit_acquire(t->nbytes));
-    t->data = calloc(t->nbytes ? t->nbytes : 1, 1);
+    t->data = zero ? calloc(t->nbytes ? t->nbytes : 1, 1) : malloc(t->nbytes ? t->nbytes : 1);
     if (!t->data) {
         ld_limit_release(t->nbytes);
         return ld_error(LD_ERR_NOMEM, "out of memory allocating %zu bytes", t->nbytes);
@@ -123,24 +124,10 @@ ld_status ld_tensor_alloc_data(ld_tensor *t) {
     return LD_OK;
 }
 
+ld_status ld_tensor_alloc_data(ld_tensor *t) { return data_alloc(t, true); }
+
 ld_status ld_tensor_alloc_data_uninit(ld_tensor *t) {
-    if (t->dtype == LD_STRING) return ld_tensor_alloc_data(t);   /* pointers must start NULL */
-    release_data(t);
-    t->data = NULL;
-    t->owns = false;
-    size_t es = ld_dtype_size(t->dtype);
-    if (!es) return ld_error(LD_ERR_UNSUPPORTED, "unsupported dtype %s", ld_dtype_name(t->dtype));
-    if ((uint64_t)t->numel > (uint64_t)(SIZE_MAX / 2) / es)
-        return ld_error(LD_ERR_NOMEM, "tensor of %lld elements is too large", (long long)t->numel);
-    t->nbytes = (size_t)t->numel * es;
-    LD_TRY(ld_limit_acquire(t->nbytes));
-    t->data = malloc(t->nbytes ? t->nbytes : 1);
-    if (!t->data) {
-        ld_limit_release(t->nbytes);
-        return ld_error(LD_ERR_NOMEM, "out of memory allocating %zu bytes", t->nbytes);
-    }
-    t->owns = true;
-    return LD_OK;
+    return data_alloc(t, t->dtype == LD_STRING);   /* string pointers must start NULL */
 }
 
 ld_status ld_tensor_alloc(ld_tensor *t, ld_dtype dtype, int ndim, const int64_t *dims) {
