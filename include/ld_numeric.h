@@ -39,6 +39,10 @@ float ld_f8e8m0_to_f32(uint8_t v);
 /* Round a float32 to the nearest representable value of the narrow format, in float32. */
 static inline float ld_round_f16(float f) { return ld_f16_to_f32(ld_f32_to_f16(f)); }
 static inline float ld_round_bf16(float f) { return ld_bf16_to_f32(ld_f32_to_bf16(f)); }
+/* FP8 E4M3FN and FP4 E2M1, round to nearest even, saturating to ±448 / ±6 (Inf too); E2M1
+ * has no NaN: NaN becomes -0 (as the ONNX reference). */
+static inline float ld_round_e4m3(float f) { return ld_f8e4m3fn_to_f32(ld_f32_to_f8e4m3fn(f, true)); }
+static inline float ld_round_e2m1(float f) { return ld_f4e2m1_to_f32(ld_f32_to_f4e2m1(f)); }
 
 /* Bulk conversions. */
 void ld_f32_to_f16_n(const float *src, uint16_t *dst, int64_t n);

@@ -7,7 +7,9 @@
 ** outputs rounded to the storage format. INT8/FP8 quantize the inputs of Conv,
 ** ConvTranspose, Gemm and MatMul (LD_OPT_QGEMM in the op traits, src/core/op_traits.c;
 ** activations per tensor from calibration, weights per output channel for INT8 / per tensor
-** for FP8); other ops run in the fallback format. What each target is (range, flags, defaults,
+** for FP8); other ops run in the fallback format. The block-scaled targets (W4A16, NVFP4, MXFP8,
+** MXFP4) quantize the same ops' inputs with one scale per block along the reduction axis
+** (ld_blockfmt.h). What each target is (range, flags, defaults,
 ** rounding) is one row of the format table in precision.c.
 ** Pinned nodes run in FP32 on their inputs widened to FP32 and keep FP32 outputs.
 **
@@ -25,8 +27,23 @@ typedef enum ld_target {
     LD_TARGET_FP8E4M3,
     LD_TARGET_FP8E5M2,
     LD_TARGET_INT8,
+    LD_TARGET_W4A16,
+    LD_TARGET_NVFP4,
+    LD_TARGET_MXFP8,
+    LD_TARGET_MXFP4,
     LD_TARGET_COUNT
 } ld_target;
+
+/* Block-scaled formats: how one block of elements along the reduction axis gets its scale and
+ * its elements (the recipes are in src/emulate/blockfmt.c, ld_blockfmt.h). */
+typedef enum ld_block_kind {
+    LD_BLOCK_NONE = 0,
+    LD_BLOCK_INT4,      /* symmetric INT4, scale amax / 7 in FP32, codes clamp to [-8, 7] */
+    LD_BLOCK_NVFP4,     /* FP4 E2M1 elements, FP8 E4M3 block scale, FP32 per-tensor scale */
+    LD_BLOCK_MXFP8,     /* OCP MX: FP8 E4M3 elements, E8M0 shared scale */
+    LD_BLOCK_MXFP4,     /* OCP MX: FP4 E2M1 elements, E8M0 shared scale */
+    LD_BLOCK_KIND_COUNT
+} ld_block_kind;
 
 /* Everything layerdiff knows about a target format, in one row per target (precision.c):
  * adding a target is adding an enum value and a row (see HACKING.md). */
@@ -48,7 +65,14 @@ typedef struct ld_format {
     double min_sqnr;         /* default --min-sqnr in dB (ld_tol_default) */
     double goal_sqnr;        /* default autopin goal sqnr>=DB (ld_goal_defaults) */
     void (*round)(float *x, int64_t n);  /* round float32 values to the format, in place
-                                            (FP8: saturating; INT8/FP32: unchanged) */
+                                            (FP8, FP4: saturating, unscaled; INT: unchanged) */
+    ld_block_kind block;     /* block-scaled (a quantized format whose GEMM inputs get one scale
+                                per block along the reduction axis, computed from the block
+                                itself: no calibration); LD_BLOCK_NONE otherwise */
+    int block_size;          /* elements per block (default of --block-size when block_size_flag) */
+    bool block_size_flag;    /* --block-size may change block_size (fixed by the format otherwise) */
+    bool weights_only;       /* only constant weights are quantized; activations stay in the
+                                --fallback format (W4A16) */
 } ld_format;
 
 const ld_format *ld_target_format(ld_target t);
@@ -81,7 +105,11 @@ typedef struct ld_policy {
     bool accum_fp16;         /* --accum fp16: Conv/Gemm/MatMul/reductions accumulate in FP16 */
     bool *pinned;            /* per node index of the main graph (NULL = none) */
     const ld_calib *calib;   /* INT8/FP8 activation ranges */
+    int block_size;          /* block-scaled targets: elements per block (0: the format's) */
 } ld_policy;
+
+/* Elements per block of the policy's block-scaled target (0 for other targets). */
+int ld_policy_block_size(const ld_policy *p);
 
 /* Does the policy quantize this node's inputs (INT8/FP8 and a GEMM-like op)? */
 bool ld_policy_quantizes(const ld_policy *p, const ld_node *n);

@@ -26,6 +26,7 @@ typedef struct ld_workload {
     const char *model;                 /* ONNX file */
     ld_target target, fallback;        /* fallback: nodes the target cannot run (LD_TARGET_COUNT: FP32) */
     bool accum_fp16;                   /* emulate FP16 accumulation in FP16 GEMMs */
+    int block_size;                    /* block-scaled targets with a free block size (0: default) */
     const char *const *pins;           /* pin specs (ld_pins_apply syntax) */
     int npins;
     ld_input_opts in;                  /* --input/--inputs/generated samples */

@@ -19,10 +19,11 @@
 
 const char ld_compare_usage[] =
     "usage: layerdiff compare MODEL --target T [options]\n"
-    "targets: fp16 bf16 fp8e4m3 fp8e5m2 int8 (fp32: reference against itself)\n"
+    "targets: fp16 bf16 fp8e4m3 fp8e5m2 int8 w4a16 nvfp4 mxfp8 mxfp4 (fp32: reference against itself)\n"
     "precision:\n"
+    "  --block-size N          w4a16: INT4 weights per block of N along the reduction axis (default 128)\n"
     "  --accum fp16            Conv/Gemm/MatMul/reductions accumulate in FP16\n"
-    "  --fallback fp16|fp32    format of non-quantized ops for int8/fp8 (default fp16)\n"
+    "  --fallback fp16|fp32    format of non-quantized ops for int8/fp8/w4a16/nvfp4/mx (default fp16)\n"
     "  --pin SPEC              run nodes in FP32: name glob, op:TYPE, or @FILE (repeatable)\n"
     "data (one sample per feed; default: one generated sample):\n"
     "  --input NAME=FILE, --inputs FILE, --val-range LO,HI, --seed N   as in run\n"
@@ -97,6 +98,9 @@ ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args 
         } else if (VAL("--fallback")) {
             if (!st && strcmp(v, "fp16") && strcmp(v, "fp32")) st = ld_usage_error(cmd, "--fallback takes fp16 or fp32");
             a->fallback = v && !strcmp(v, "fp32") ? LD_TARGET_FP32 : LD_TARGET_FP16;
+        } else if (VAL("--block-size")) {
+            if (!st) st = ld_arg_int("--block-size", v, 1, 1 << 20, &iv);
+            a->block_size = (int)iv;
         } else if (VAL("--pin")) {
             if (!st && a->npins >= LD_MAX_PIN_SPECS) st = ld_usage_error(cmd, "too many --pin options");
             if (!st) a->pins[a->npins++] = v;
@@ -151,6 +155,14 @@ ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args 
     }
     LD_TRY(ld_arg_data_check(cmd, &a->in, &a->data));
     if (a->accum_fp16 && a->target != LD_TARGET_FP16) return ld_usage_error(cmd, "--accum fp16 goes with --target fp16");
+    if (a->block_size && !ld_target_format(a->target)->block_size_flag) {
+        const ld_format *f = ld_target_format(a->target);
+        if (f->block)
+            return ld_usage_error(cmd, "--block-size: %s fixes its block at %d elements (--block-size goes with w4a16)",
+                                  f->name, f->block_size);
+        return ld_usage_error(cmd, "--block-size goes with a block-scaled target with a free block size (w4a16), not %s",
+                              f->name);
+    }
     if (a->calib_cache && a->calib) return ld_usage_error(cmd, "--calib and --calib-cache exclude each other");
     return LD_OK;
 }
@@ -175,6 +187,7 @@ void ld_compare_args_workload(const compare_args *a, ld_workload *w) {
     w->target = a->target;
     w->fallback = a->fallback;
     w->accum_fp16 = a->accum_fp16;
+    w->block_size = a->block_size;
     w->pins = a->pins;
     w->npins = a->npins;
     w->in = a->in;

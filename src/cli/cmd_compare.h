@@ -15,6 +15,7 @@ typedef struct compare_args {
     const char *model;
     ld_target target, fallback;
     bool accum_fp16;
+    int block_size;              /* --block-size (0: the format's default) */
     const char *pins[LD_MAX_PIN_SPECS];
     int npins;
     ld_input_opts in;

@@ -132,6 +132,8 @@ cJSON *ld_report_json(const ld_compare *c, const ld_report_meta *meta) {
     cJSON_AddStringToObject(s, "target", ld_target_format(o->policy.target)->name);
     if (ld_target_format(o->policy.target)->quantized)
         cJSON_AddStringToObject(s, "fallback", ld_target_format(o->policy.fallback)->name);
+    if (ld_policy_block_size(&o->policy))
+        cJSON_AddNumberToObject(s, "block_size", ld_policy_block_size(&o->policy));
     cJSON_AddStringToObject(s, "accumulation", o->policy.accum_fp16 ? "fp16" : "fp32");
     if (meta->against) cJSON_AddStringToObject(s, "against", meta->against);
     if (meta->data) cJSON_AddStringToObject(s, "data", meta->data);
@@ -312,8 +314,12 @@ static void print_first(FILE *f, const ld_compare *c, const char *what, const ld
 
 void ld_report_print(FILE *f, const ld_compare *c, const ld_report_meta *meta, ld_rows rows, int max_rows) {
     const ld_graph *g = c->model->graph;
-    fprintf(f, "%s: %s vs FP32 reference, %lld sample%s, %d nodes\n", meta->model_path,
-            ld_target_format(c->opts.policy.target)->long_name, (long long)c->samples, c->samples == 1 ? "" : "s", g->nnodes);
+    char blk[48] = "";
+    if (ld_policy_block_size(&c->opts.policy))
+        snprintf(blk, sizeof blk, ", blocks of %d", ld_policy_block_size(&c->opts.policy));
+    fprintf(f, "%s: %s%s vs FP32 reference, %lld sample%s, %d nodes\n", meta->model_path,
+            ld_target_format(c->opts.policy.target)->long_name, blk, (long long)c->samples, c->samples == 1 ? "" : "s",
+            g->nnodes);
     fprintf(f, "%5s  %-36s %-18s %-16s %9s %9s %10s %s\n", "#", "node", "op", "shape", "iso SQNR", "prop SQNR", "max rel", "flags");
     int shown = 0, hidden = 0;
     for (int i = 0; i < c->nnodes; i++) {

@@ -57,7 +57,9 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     s->opts.policy.calib = &s->calib;
     s->opts.isolated = a->isolated;
     s->opts.tol = a->tol;
-    if (ld_target_format(a->target)->quantized) {   /* needs calibration */
+    s->opts.policy.block_size = a->block_size;
+    /* calibrated scales; block-scaled targets take theirs from each block */
+    if (ld_target_format(a->target)->quantized && !ld_target_format(a->target)->block) {
         if (a->calib_cache) {
             LD_TRY(ld_calib_cache_read(a->calib_cache, &s->calib));
             snprintf(s->calib_desc, sizeof s->calib_desc, "TensorRT cache %s (%d tensors)", a->calib_cache, s->calib.n);

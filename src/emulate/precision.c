@@ -3,6 +3,7 @@
 ** outputs in, and running one node in the target precision (see ld_precision.h).
 */
 #include "ld_precision.h"
+#include "ld_blockfmt.h"
 #include "ld_numeric.h"
 #include "accum.h"
 
@@ -42,10 +43,15 @@ static void round_fp8e5m2(float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] = ld_f8e5m2_to_f32(ld_f32_to_f8e5m2(x[i], true));
 }
 
+static void round_fp4e2m1(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] = ld_round_e2m1(x[i]);
+}
+
 /* One row per target. min_sqnr: the SQNR a healthy network keeps (layerdiff-compare(1); FP32:
  * two FP32 engines under --against agree to ~100 dB); goal_sqnr: autopin's default goal
  * (layerdiff-autopin(1)). onnx_dtype: TensorProto FLOAT 1, INT8 3, FLOAT16 10, BFLOAT16 16,
- * FLOAT8E4M3FN 17, FLOAT8E5M2 19. */
+ * FLOAT8E4M3FN 17, FLOAT8E5M2 19, INT4 22, FLOAT4E2M1 23. The block-scaled rows describe
+ * their element format (range, ulp); the scales are in ld_blockfmt.h. */
 static const ld_format formats[] = {
     [LD_TARGET_FP32] = {.name = "fp32", .long_name = "FP32", .max = FLT_MAX, .min_normal = FLT_MIN,
                         .min_subnormal = 1.401298464324817e-45, .mant_bits = 23, .reference = true,
@@ -68,6 +74,23 @@ static const ld_format formats[] = {
     [LD_TARGET_INT8] = {.name = "int8", .long_name = "INT8", .max = 127.0, .min_normal = 0.0,
                         .min_subnormal = 1.0, .mant_bits = 0, .integer = true, .quantized = true,
                         .onnx_dtype = 3, .min_sqnr = 8, .goal_sqnr = 20, .round = round_none},
+    [LD_TARGET_W4A16] = {.name = "w4a16", .aliases = {"int4"}, .long_name = "W4A16 (INT4 weights)", .max = 7.0,
+                         .min_normal = 0.0, .min_subnormal = 1.0, .mant_bits = 0, .integer = true,
+                         .quantized = true, .onnx_dtype = 22, .min_sqnr = 10, .goal_sqnr = 20,
+                         .round = round_none, .block = LD_BLOCK_INT4, .block_size = 128,
+                         .block_size_flag = true, .weights_only = true},
+    [LD_TARGET_NVFP4] = {.name = "nvfp4", .long_name = "NVFP4", .max = 6.0, .min_normal = 1.0,
+                         .min_subnormal = 0.5, .mant_bits = 1, .quantized = true, .onnx_dtype = 23,
+                         .min_sqnr = 5, .goal_sqnr = 20, .round = round_fp4e2m1, .block = LD_BLOCK_NVFP4,
+                         .block_size = 16},
+    [LD_TARGET_MXFP8] = {.name = "mxfp8", .long_name = "MXFP8 (E4M3)", .max = 448.0, .min_normal = 0.015625,
+                         .min_subnormal = 0.001953125, .mant_bits = 3, .quantized = true, .onnx_dtype = 17,
+                         .min_sqnr = 8, .goal_sqnr = 20, .round = round_fp8e4m3, .block = LD_BLOCK_MXFP8,
+                         .block_size = 32},
+    [LD_TARGET_MXFP4] = {.name = "mxfp4", .long_name = "MXFP4 (E2M1)", .max = 6.0, .min_normal = 1.0,
+                         .min_subnormal = 0.5, .mant_bits = 1, .quantized = true, .onnx_dtype = 23,
+                         .min_sqnr = 5, .goal_sqnr = 20, .round = round_fp4e2m1, .block = LD_BLOCK_MXFP4,
+                         .block_size = 32},
 };
 /* unsized on purpose: a row missing at the end fails here, one missing in between fails
  * test_precision's check that every row has a name and a round function */
@@ -172,7 +195,9 @@ ld_status ld_policy_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, 
     int index = ex && ld_exec_graph(ex) ? (int)(n - ld_exec_graph(ex)->nodes) : -1;
     if (node_pinned(p, n, index) || formats[p->target].reference) return ld_node_run(ex, n, in, out);
     ld_target store = ld_policy_storage(p, n);
-    if (ld_policy_quantizes(p, n)) {
+    if (ld_policy_quantizes(p, n) && formats[p->target].block) {
+        LD_TRY(ld_block_run_node(p, ex, n, in, out, sat));
+    } else if (ld_policy_quantizes(p, n)) {
         LD_TRY(ld_prec_quant_run_node(p, ex, n, in, out, sat));
     } else if (p->accum_fp16 && ld_accum_handles(n)) {
         LD_TRY(ld_accum_run_node(ex, n, in, out));
