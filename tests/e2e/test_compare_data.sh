@@ -48,6 +48,8 @@ $PY -c "import json; r=json.load(open('$TMP/noiso.json')); assert all(o['isolate
 expect_out "noiso ok" "--no-isolated leaves the isolated fields null"
 expect_rc 0 "--accum fp16 on a healthy model" $LD compare $R --target fp16 --accum fp16 --data $IMG --max-samples 32 --batch 32 -q
 expect_rc 0 "--fallback fp32 with fp8e4m3" $LD compare $R --target fp8e4m3 --fallback fp32 --data $IMG --max-samples 32 --batch 32 --min-sqnr -100 --max-saturation 1 -q
+expect_rc 0 "nvfp4 --fallback fp32 runs" $LD compare $R --target nvfp4 --fallback fp32 --data $IMG --max-samples 32 --batch 32 --min-sqnr -100 --max-saturation 1 -q
+expect_rc 0 "w4a16 --block-size 64 runs" $LD compare $R --target w4a16 --block-size 64 --data $IMG --max-samples 32 --batch 32 --min-sqnr -100 --max-saturation 1 -q
 expect_rc 0 "fp8e5m2 runs" $LD compare $R --target fp8e5m2 --data $IMG --max-samples 32 --batch 32 --min-sqnr -100 --max-saturation 1 -q
 
 # image folders: resize, crop, normalisation, CSV labels (a tiny RGB classifier built here)

@@ -100,7 +100,7 @@ PYEOF
 )
 }
 
-for t in fp16 bf16 int8; do
+for t in fp16 bf16 int8 nvfp4 w4a16; do
     "$LD" compare $M --target $t --inputs $PG --report "$TMP/r_$t.json" --force >"$TMP/out_$t" 2>&1
     rc=$?
     if [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; then ok "compare --target $t exits 0 or 1 (got $rc)"
@@ -120,6 +120,25 @@ import json,sys; r=json.load(open(sys.argv[1])); s=r['settings']
 q=[n for n in r['nodes'] if n['quantized']]
 sys.exit(0 if s['fallback']=='fp16' and s['calibration'] and q and all(n['op'] in ('Conv','ConvTranspose','Gemm','MatMul') for n in q) else 1)" "$TMP/r_int8.json" 2>/dev/null
 then ok "int8 report: fallback, calibration, quantized Conv/Gemm nodes"; else notok "int8 report: fallback, calibration, quantized Conv/Gemm nodes"; fi
+
+# block-scaled targets carry their block size and fallback but no calibration; the schema
+# rejects a block report without block_size, with calibration, and an int8 one with block_size
+if "$PY" - "$SCHEMA" "$TMP/r_nvfp4.json" "$TMP/r_w4a16.json" "$TMP/r_int8.json" 2>"$TMP/err" <<'PYEOF'
+import copy, json, sys
+from jsonschema import Draft202012Validator
+v = Draft202012Validator(json.load(open(sys.argv[1])))
+nv, w4, i8 = (json.load(open(f)) for f in sys.argv[2:5])
+assert nv["settings"]["block_size"] == 16 and w4["settings"]["block_size"] == 128, "block sizes"
+assert "calibration" not in nv["settings"] and nv["settings"]["fallback"] == "fp16", "nvfp4 settings"
+def broken(r, f):
+    r = copy.deepcopy(r); f(r["settings"]); return bool(list(v.iter_errors(r)))
+assert broken(nv, lambda s: s.pop("block_size")), "nvfp4 without block_size accepted"
+assert broken(nv, lambda s: s.update(calibration="minmax")), "nvfp4 with calibration accepted"
+assert broken(i8, lambda s: s.update(block_size=32)), "int8 with block_size accepted"
+assert broken(nv, lambda s: s.update(block_size=0)), "block_size 0 accepted"
+PYEOF
+then ok "block reports: block_size, fallback, no calibration; the schema enforces them"
+else notok "block reports: block_size, fallback, no calibration; the schema enforces them" "$(tail -3 "$TMP/err")"; fi
 
 # another mode: the FP32 reference against Polygraphy's ONNX Runtime results
 "$LD" compare $M --against-outputs $MARKALL --load-inputs $PG --report "$TMP/r_pg.json" --force -q >"$TMP/out_pg" 2>&1
