@@ -3,7 +3,8 @@
 ** specs (tools/gen_blockfmt_fixtures.py): FP4 E2M1 rounding of every float16 value at several
 ** block scales, and the per-block scale choice and values of W4A16, NVFP4, MXFP8 and MXFP4
 ** on random and edge-case blocks (zeros, Inf/NaN, subnormals, amax at powers of two, short
-** last blocks), contiguous and strided along the reduction axis.
+** last blocks), contiguous and strided along the reduction axis; a GEMM-like node blocks each
+** input along its own reduction axis (MatMul, Gemm with transA/transB, grouped Conv).
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,9 @@
 #include <string.h>
 
 #include "ld_blockfmt.h"
+#include "ld_compare.h"
 #include "ld_numeric.h"
+#include "model_builder.h"
 
 static uint8_t *load(const char *name, size_t *n) {
     char path[512];
@@ -168,12 +171,114 @@ static void test_block_rows(void **st) {
     assert_int_equal(nblock, 4);
 }
 
+/* ---- nodes: which axis gets blocked ---- */
+
+static float *rnd(int64_t n, unsigned seed) {
+    float *v = malloc(sizeof(float) * n);
+    for (int64_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        v[i] = ((float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f) * (1 + (float)(i % 7));
+    }
+    return v;
+}
+
+/* One node y = op(x, w) with constant w; ld_block_run_node on target t must equal the plain
+ * kernel on inputs block-quantized by hand with the given (outer, K, inner) views (view
+ * outer 0: the input is not quantized). Bit for bit: the same kernel runs on the same values. */
+typedef struct node_case {
+    const char *op;
+    int xnd, wnd;
+    int64_t xd[4], wd[4];
+    const char *attr[2];
+    int64_t attr_val[2];
+    int64_t xv[3], wv[3];
+} node_case;
+
+static void check_node(const node_case *nc, ld_target t, int block_size, bool expect_xq) {
+    int64_t nx = 1, nw = 1;
+    for (int i = 0; i < nc->xnd; i++) nx *= nc->xd[i];
+    for (int i = 0; i < nc->wnd; i++) nw *= nc->wd[i];
+    float *x = rnd(nx, 7), *w = rnd(nw, 11);
+    mb b;
+    mb_init(&b, 17);
+    mb_input(&b, "x", nc->xnd, nc->xd);
+    int64_t yd[1] = {-1};
+    mb_output(&b, "y", 1, yd);
+    mb_init_f32(&b, "w", nc->wnd, nc->wd, w);
+    Onnx__NodeProto *np = mb_node(&b, nc->op, "n", 2, (const char *[]){"x", "w"}, 1, (const char *[]){"y"});
+    for (int a = 0; a < 2 && nc->attr[a]; a++) mb_attr_int(&b, np, nc->attr[a], nc->attr_val[a]);
+    uint8_t *buf;
+    size_t len = mb_pack(&b, &buf);
+    ld_model *m = NULL;
+    if (ld_model_load_buffer(buf, len, "axis.onnx", &m) != LD_OK) fail_msg("load: %s", ld_err_msg());
+    free(buf);
+    const ld_node *n = &m->graph->nodes[0];
+    ld_tensor *xt = ld_tensor_new(LD_F32, nc->xnd, nc->xd);
+    memcpy(xt->data, x, sizeof(float) * nx);
+    ld_tensor *wt = m->graph->values[n->in[1]].const_val;
+    ld_exec ex;
+    assert_int_equal(ld_exec_init(&ex, m->graph, NULL), LD_OK);
+    ld_policy p = {.target = t, .fallback = LD_TARGET_FP32, .block_size = block_size};
+    ld_tensor y = {0}, yr = {0}, xq = {0}, wq = {0}, *out[1] = {&y}, *outr[1] = {&yr};
+    ld_tensor *in[2] = {xt, wt};
+    ld_sat sat = {0};
+    assert_int_equal(ld_block_run_node(&p, &ex, n, in, out, &sat), LD_OK);
+    /* by hand */
+    ld_block_kind k = ld_target_format(t)->block;
+    int64_t bs = ld_policy_block_size(&p);
+    assert_int_equal(ld_tensor_copy(&xq, xt), LD_OK);
+    assert_int_equal(ld_tensor_copy(&wq, wt), LD_OK);
+    if (expect_xq) ld_block_quant_tensor(k, xq.data, nc->xv[0], nc->xv[1], nc->xv[2], bs, NULL, NULL);
+    ld_block_quant_tensor(k, wq.data, nc->wv[0], nc->wv[1], nc->wv[2], bs, NULL, NULL);
+    ld_tensor *inr[2] = {&xq, &wq};
+    assert_int_equal(ld_node_run(&ex, n, inr, outr), LD_OK);
+    assert_int_equal(y.numel, yr.numel);
+    for (int64_t i = 0; i < y.numel; i++)
+        if (!same(LD_F32P(&y)[i], LD_F32P(&yr)[i]))
+            fail_msg("%s on %s: element %lld is %g, blocked by hand %g", nc->op, ld_target_format(t)->name,
+                     (long long)i, LD_F32P(&y)[i], LD_F32P(&yr)[i]);
+    /* activations are counted as quantized inputs unless weights-only */
+    assert_int_equal(sat.total, expect_xq ? nx : 0);
+    ld_tensor_clear(&y); ld_tensor_clear(&yr); ld_tensor_clear(&xq); ld_tensor_clear(&wq);
+    ld_tensor_free(xt);
+    ld_exec_destroy(&ex);
+    ld_model_free(m);
+    mb_free(&b);
+    free(x); free(w);
+}
+
+static void test_node_axes(void **st) {
+    (void)st;
+    const node_case cases[] = {
+        /* MatMul (2, 40) x (40, 3): K last of x, first of w (columns strided) */
+        {"MatMul", 2, 2, {2, 40}, {40, 3}, {NULL}, {0}, {2, 40, 1}, {1, 40, 3}},
+        /* batched MatMul (2, 3, 40) x (40, 5) */
+        {"MatMul", 3, 2, {2, 3, 40}, {40, 5}, {NULL}, {0}, {6, 40, 1}, {1, 40, 5}},
+        /* Gemm transB: w (4, 40) rows along K */
+        {"Gemm", 2, 2, {3, 40}, {4, 40}, {"transB"}, {1}, {3, 40, 1}, {4, 40, 1}},
+        /* Gemm transA: x (40, 3) columns along K */
+        {"Gemm", 2, 2, {40, 3}, {40, 4}, {"transA"}, {1}, {1, 40, 3}, {1, 40, 4}},
+        /* grouped Conv: x (2, 36, 3, 3) group 2 blocks along each group's 18 channels;
+         * w (4, 18, 1, 1) along its C/g run */
+        {"Conv", 4, 4, {2, 36, 3, 3}, {4, 18, 1, 1}, {"group"}, {2}, {4, 18, 9}, {4, 18, 1}},
+        /* Conv 3x3 kernel: w (5, 4, 3, 3) blocks the flattened 36-element run per output channel */
+        {"Conv", 4, 4, {1, 4, 5, 5}, {5, 4, 3, 3}, {NULL}, {0}, {1, 4, 25}, {5, 36, 1}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        check_node(&cases[i], LD_TARGET_MXFP4, 0, true);
+        check_node(&cases[i], LD_TARGET_NVFP4, 0, true);
+        check_node(&cases[i], LD_TARGET_MXFP8, 0, true);
+        check_node(&cases[i], LD_TARGET_W4A16, 16, false);   /* weights only; 40 = 16 + 16 + 8 */
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e2m1_every_half),
         cmocka_unit_test(test_blocks_contiguous),
         cmocka_unit_test(test_blocks_strided),
         cmocka_unit_test(test_block_rows),
+        cmocka_unit_test(test_node_axes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
