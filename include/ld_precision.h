@@ -64,6 +64,8 @@ typedef struct ld_format {
     int onnx_dtype;          /* TensorProto.DataType of the format */
     double min_sqnr;         /* default --min-sqnr in dB (ld_tol_default) */
     double goal_sqnr;        /* default autopin goal sqnr>=DB (ld_goal_defaults) */
+    double max_sat;          /* default --max-saturation (0: 0.001); the MX rows clip a block's
+                                largest elements by design, so they allow more */
     void (*round)(float *x, int64_t n);  /* round float32 values to the format, in place
                                             (FP8, FP4: saturating, unscaled; INT: unchanged) */
     ld_block_kind block;     /* block-scaled (a quantized format whose GEMM inputs get one scale

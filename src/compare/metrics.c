@@ -404,7 +404,8 @@ void ld_tol_default(ld_tol *tol, ld_target t) {
     tol->quantile = 0.99;
     tol->min_cosine = -2;
     tol->check_tol = false;
-    tol->max_sat_frac = 1e-3;       /* INT8/FP8: more than 0.1% of values clipped */
+    tol->max_sat_frac = ld_target_format(t)->max_sat > 0 ? ld_target_format(t)->max_sat
+                                                         : 1e-3;   /* INT8/FP8: 0.1% clipped */
     tol->sqnr_floor_abs = 1e-6;
     tol->min_sqnr = ld_target_format(t)->min_sqnr;   /* SQNR a healthy network keeps */
 }

@@ -86,10 +86,12 @@ static const ld_format formats[] = {
     [LD_TARGET_MXFP8] = {.name = "mxfp8", .long_name = "MXFP8 (E4M3)", .max = 448.0, .min_normal = 0.015625,
                          .min_subnormal = 0.001953125, .mant_bits = 3, .quantized = true, .onnx_dtype = 17,
                          .min_sqnr = 8, .goal_sqnr = 20, .round = round_fp8e4m3, .block = LD_BLOCK_MXFP8,
+                         .max_sat = 0.1,
                          .block_size = 32},
     [LD_TARGET_MXFP4] = {.name = "mxfp4", .long_name = "MXFP4 (E2M1)", .max = 6.0, .min_normal = 1.0,
                          .min_subnormal = 0.5, .mant_bits = 1, .quantized = true, .onnx_dtype = 23,
                          .min_sqnr = 5, .goal_sqnr = 20, .round = round_fp4e2m1, .block = LD_BLOCK_MXFP4,
+                         .max_sat = 0.1,
                          .block_size = 32},
 };
 /* unsized on purpose: a row missing at the end fails here, one missing in between fails

@@ -102,6 +102,16 @@ x=lambda r:[(o['isolated'],o['propagated'],o['target_stats']) for n in r['nodes'
 sys.exit(0 if x(a)==x(b) else 1)" $TMP/t1.json $TMP/t2.json; then ok "nvfp4: --threads 1 and 2 give identical reports"
 else notok "nvfp4: --threads 1 and 2 give identical reports"; fi
 
+# MX scales clip a block's largest elements by design: the default saturation tolerance of the
+# MX targets is 0.1 (format table), others keep 0.001; an explicit --max-saturation still wins
+$LD compare $R --target mxfp8 $D -q --report $TMP/mx.json >/dev/null 2>&1; rc=$?
+$LD compare $R --target mxfp8 $D -q --max-saturation 0.001 --report $TMP/mx2.json >/dev/null 2>&1; rc2=$?
+if [ $rc -eq 0 ] && [ $rc2 -eq 1 ] && $PY -c "
+import json,sys; a,b=[json.load(open(f))['settings']['tolerance']['max_saturation_fraction'] for f in sys.argv[1:]]
+sys.exit(0 if (a,b)==(0.1,0.001) else 1)" $TMP/mx.json $TMP/mx2.json
+then ok "mxfp8: default --max-saturation 0.1 passes, 0.001 flags the by-design clipping"
+else notok "mxfp8 default saturation tolerance" "rc=$rc rc2=$rc2"; fi
+
 # autopin with a block target: the pinned nodes run in FP32 (isolated error 0)
 run_ok "autopin --target mxfp4" $LD autopin $R --target mxfp4 $D --goal 'sqnr>=12' -q --report $TMP/ap.json
 expect_out "goal sqnr>=12: met" "autopin meets the goal on mxfp4"
