@@ -129,3 +129,31 @@ open(sys.argv[1], 'wb').write(m.SerializeToString() + ld(7, g + ld(11, vi('x', F
 PYEOF
 expect_rc 65 "20000 nested subgraphs: refused before parsing, no stack overflow" $T $LD inspect $TMP/deep.onnx
 expect_out "nests subgraphs or types more than 256 messages deep.*\(raise it with --max-depth\)" "deep nesting message"
+
+# 9. fuzz findings (tests/fuzz/regressions/): an input of a type its op does not take is refused
+#    by the shared check against the schema's type constraints, before any kernel reads it
+R=tests/fuzz/regressions
+for c in "roialign-rois-float8:RoiAlign-16:1 'rois' is float8e4m3fn" \
+         "groupnorm-scale-int8:GroupNormalization-21:1 'scale' is int8" \
+         "instancenorm-scale-int16:InstanceNormalization-6:1 'scale' is int16" \
+         "layernorm-bias-int8:LayerNormalization-17:2 'B' is int8"; do
+    f=${c%%:*}; rest=${c#*:}; op=${rest%%:*}; what=${rest#*:}
+    for cmd in inspect run; do
+        expect_rc 65 "$f: $cmd refuses the input type" $T $LD $cmd $R/fuzz_model_run/$f.onnx
+    done
+    expect_out "regressions/fuzz_model_run/$f.onnx: node '[^']*' \(${op}\): input $what; ${op%-*} takes float32, float16, float64, bfloat16 there" "$f: message names file, node, op, input, type and allowed types"
+done
+# same-letter inputs must agree: Add(float, int64) at opset 13 (both are T)
+$PY - "$TMP/add_mixed.onnx" <<'PYEOF'
+import sys
+from onnx import helper, TensorProto as P
+g = helper.make_graph([helper.make_node('Add', ['a', 'b'], ['y'], name='add')], 'g',
+                      [helper.make_tensor_value_info('a', P.FLOAT, [2]), helper.make_tensor_value_info('b', P.INT64, [2])],
+                      [helper.make_tensor_value_info('y', P.FLOAT, [2])])
+open(sys.argv[1], 'wb').write(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]).SerializeToString())
+PYEOF
+expect_rc 65 "Add of float and int64 is refused" $T $LD inspect $TMP/add_mixed.onnx
+expect_out "node 'add' \(Add-13\): input 1 'B' is int64 but input 0 'A' is float32; Add requires them to have the same type" "same-letter message"
+# a graph listing one input name twice (read_type leaked its first declaration)
+expect_rc 65 "a subgraph input listed twice is refused" $T $LD inspect $R/fuzz_model_load/load-read-type-leak.onnx
+expect_out "graph 'seq_map_body': input 'in0' is listed twice" "duplicate input message"
