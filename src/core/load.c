@@ -390,6 +390,8 @@ static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, u
     LD_TRY(ld_proto_check_depth(buf, len));
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
     if (!mp) return ld_error(LD_ERR_DATA, "not a valid ONNX model (protobuf parse failed: truncated or corrupt)");
+    ld_status sst = ld_proto_check_strings(&mp->base);
+    if (sst != LD_OK) { onnx__model_proto__free_unpacked(mp, NULL); return sst; }
     ld_status st = LD_OK;
     ld_model *m = calloc(1, sizeof *m);
     if (!m) { onnx__model_proto__free_unpacked(mp, NULL); return ld_oom(); }

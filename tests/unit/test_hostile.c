@@ -131,6 +131,9 @@ static void test_limit_flags(void **st) {
     assert_int_equal(ld_limit_set("--max-iterations", "-5"), LD_ERR_USAGE);
     assert_int_equal(ld_limit_set("--max-memory", "99999999999T"), LD_ERR_USAGE);   /* overflows */
     assert_non_null(strstr(ld_err_msg(), "--max-memory"));
+    assert_true(ld_limit_is_flag("--max-string-bytes", &takes) && takes);
+    assert_int_equal(ld_limit_set("--max-string-bytes", "1K"), LD_OK);
+    assert_int_equal(ld_limit.max_string_bytes, 1024);
     assert_int_equal(ld_limit_set("--max-iterations", "25"), LD_OK);
     assert_int_equal(ld_limit.max_iterations, 25);
     assert_int_equal(ld_limit_iteration("Loop", 24), LD_OK);
