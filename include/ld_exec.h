@@ -85,6 +85,10 @@ ld_status ld_node_run(ld_exec *ex, const ld_node *node, ld_tensor **inputs, ld_t
 /* Plan-time shape inference for one node: shape() with k->plan set, inputs' data may be NULL
 ** (plan.c; LD_DYNAMIC when a value it needs is unknown). */
 ld_status ld_node_infer(const ld_node *node, ld_tensor **inputs, ld_tensor **outputs);
+/* Each tensor input against the type constraints of the node's op version (the schema row
+ * planning bound); LD_ERR_DATA naming node, op, input, the type found and the types allowed.
+ * ld_node_run and ld_node_infer call it before any kernel sees the inputs. */
+ld_status ld_node_check_types(const ld_node *node, ld_tensor *const *inputs);
 
 /* Run a subgraph (If/Loop/Scan bodies) with positional inputs; outputs are filled (owned by
  * the caller, who clears them). Outer-scope names resolve through ex. */

@@ -56,6 +56,7 @@ typedef struct ld_node {
     int opset;               /* model's opset version for this node's domain */
     const struct ld_op_def *op;
     const struct ld_op_traits *traits;  /* set with op at plan time (ld_node_traits) */
+    const struct ld_op_arity *schema;   /* schema row of its op version (plan time), or NULL */
     bool folded;             /* computed at load; skipped at run */
     void *kstate;            /* kernel-private state (op->free_state frees it) */
     int orig_index;          /* position in the file */

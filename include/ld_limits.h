@@ -1,6 +1,7 @@
 /*
 ** ld_limits.h — resource limits against hostile or broken inputs, in one place: Loop/Scan
-** iterations, bytes of one tensor, bytes of all live tensors, subgraph nesting depth, how large
+** iterations, bytes of one tensor, bytes of all live tensors, subgraph nesting depth, the
+** length of one string in a model, how large
 ** a constant folding result may be, and whether external data may live outside the model's
 ** folder. Every limit has a generous default and a command-line flag (cli/main.c); hitting one
 ** is a data error (exit 65) whose message names the limit and the flag that raises it.
@@ -18,6 +19,8 @@ typedef struct ld_limits {
     int64_t max_memory;          /* --max-memory: all tensor buffers alive at once; 0 = the
                                     machine's physical memory */
     int64_t max_depth;           /* --max-depth: nesting of subgraphs (If/Loop/Scan bodies) */
+    int64_t max_string_bytes;    /* --max-string-bytes: one string in a model (a name, an
+                                    attribute string, a string tensor element) */
     int64_t fold_max_bytes;      /* constant folding leaves larger results to run time */
     bool allow_external_outside; /* --allow-external-outside: external data anywhere */
 } ld_limits;

@@ -22,7 +22,7 @@ static const ld_command commands[] = {
 static void usage(FILE *f) {
     fprintf(f, "usage: layerdiff [--threads N] [-v] [--version] [limits] <command> [args]\n"
                "limits: [--max-iterations N] [--max-tensor-bytes B] [--max-memory B] [--max-depth N]\n"
-               "        [--allow-external-outside]\n\ncommands:\n");
+               "        [--max-string-bytes B] [--allow-external-outside]\n\ncommands:\n");
     for (size_t i = 0; i < LD_ARRAY_LEN(commands); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'layerdiff help <command>' shows a command's options; 'man layerdiff-<command>' the details.\n");

@@ -75,6 +75,7 @@ static ld_status node_run_impl(ld_exec *ex, const ld_node *node, ld_tensor **in,
                                bool plan) {
     if (!node->op)
         return ld_error(LD_ERR_UNSUPPORTED, "no kernel for this operator");
+    LD_TRY(ld_node_check_types(node, in));
     ld_dtype wd = pick_widen(node, in);
     if (wd == LD_UNDEFINED) return node_call(ex, node, in, out, plan);
     ld_tensor *tmp = calloc(node->nin + 1, sizeof(ld_tensor));

@@ -19,6 +19,7 @@
     .max_tensor_bytes = 16 * GiB,                                                               \
     .max_memory = 0,   /* 0: the machine's physical memory */                                   \
     .max_depth = 64,                                                                            \
+    .max_string_bytes = 16 << 20,                                                               \
     .fold_max_bytes = 64 << 20,                                                                 \
     .allow_external_outside = false,                                                            \
 }
@@ -39,6 +40,7 @@ static const struct {
     {"--max-tensor-bytes", &ld_limit.max_tensor_bytes, true},
     {"--max-memory", &ld_limit.max_memory, true},
     {"--max-depth", &ld_limit.max_depth, false},
+    {"--max-string-bytes", &ld_limit.max_string_bytes, true},
 };
 
 bool ld_limit_is_flag(const char *flag, bool *takes_value) {

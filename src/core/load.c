@@ -101,6 +101,8 @@ static ld_status resolve_name(build_ctx *b, const char *name, int *id) {
 static void read_type(ld_value *v, const Onnx__TypeProto *tp) {
     if (!tp) return;
     const Onnx__TypeProto *t = tp;
+    /* a value may be declared twice (a graph output that is a graph input): the last wins */
+    for (int i = 0; i < LD_MAX_DIMS; i++) { free(v->decl_sym[i]); v->decl_sym[i] = NULL; }
     v->decl_kind = LD_KIND_TENSOR;
     if (t->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE && t->optional_type)
         t = t->optional_type->elem_type;
@@ -255,6 +257,10 @@ static ld_status build_graph(build_ctx *parent, ld_model *m, const Onnx__GraphPr
     for (size_t i = 0; i < gp->n_input && st == LD_OK; i++) {
         const char *name = gp->input[i]->name ? gp->input[i]->name : "";
         id = map_find(&b, name);
+        if (id >= 0 && g->values[id].is_input) {
+            st = ld_error(LD_ERR_DATA, "graph '%s': input '%s' is listed twice", g->name ? g->name : "", name);
+            break;
+        }
         if (id < 0) {
             if ((st = value_add(&b, name, &id)) != LD_OK) break;
             g->inputs[g->ninputs++] = id;
@@ -384,6 +390,8 @@ static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, u
     LD_TRY(ld_proto_check_depth(buf, len));
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
     if (!mp) return ld_error(LD_ERR_DATA, "not a valid ONNX model (protobuf parse failed: truncated or corrupt)");
+    ld_status sst = ld_proto_check_strings(&mp->base);
+    if (sst != LD_OK) { onnx__model_proto__free_unpacked(mp, NULL); return sst; }
     ld_status st = LD_OK;
     ld_model *m = calloc(1, sizeof *m);
     if (!m) { onnx__model_proto__free_unpacked(mp, NULL); return ld_oom(); }

@@ -265,7 +265,8 @@ ld_status ld_tensor_from_proto(ld_model *m, const Onnx__TensorProto *tp, ld_tens
 ld_status ld_tensor_from_pb_buffer(const uint8_t *buf, size_t len, ld_tensor *out, char **name_out) {
     Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
     if (!tp) return ld_error(LD_ERR_DATA, "not a valid ONNX TensorProto");
-    ld_status st = ld_tensor_from_proto(NULL, tp, out);
+    ld_status st = ld_proto_check_strings(&tp->base);
+    if (st == LD_OK) st = ld_tensor_from_proto(NULL, tp, out);
     if (st == LD_OK && name_out) *name_out = ld_strdup(tp->name ? tp->name : "");
     onnx__tensor_proto__free_unpacked(tp, NULL);
     if (st != LD_OK) ld_tensor_clear(out);

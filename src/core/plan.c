@@ -6,6 +6,7 @@
 #include "ld_limits.h"
 #include "op_arity.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,7 +131,7 @@ static const ld_op_arity *arity_find(const char *domain, const char *name, int o
 }
 
 static ld_status check_arity(const ld_node *n) {
-    const ld_op_arity *best = arity_find(n->domain, n->op_type, n->opset);
+    const ld_op_arity *best = n->schema;
     /* the table stops at the schemas python3-onnx knows (opset 17): an op of a newer opset may
      * have gained or loosened inputs, so its kernel checks them itself */
     if (!best) return LD_OK;
@@ -155,6 +156,96 @@ static ld_status check_arity(const ld_node *n) {
     return LD_OK;
 }
 
+/* ---- input types against the schema's type constraints ---- */
+
+/* A node whose opset is newer than the schema table may run a newer op version than its row,
+ * and the newer versions of ONNX widened the types: float16 and bfloat16 joined many float ops
+ * (bfloat16 in opset 22; Celu and Range as late as opsets 27-28), and the ops that take any
+ * type (Cast, Reshape, Identity, If, Loop, Pad...) took float8, int4/uint4, float4, float8e8m0
+ * and int2/uint2 (opsets 19-25). So for such a node a constraint with a float type takes all
+ * four plain float types, and an any-type constraint every new type; float8 and the narrow
+ * integers otherwise only where a row of tools/gen_op_arity.py says so. Never narrower than
+ * the row: the widening only keeps valid newer models from being refused. */
+static unsigned widen_newer(unsigned m) {
+    const unsigned any = LD_DT_NUMERIC | LD_DT(LD_BOOL);
+    if (m & LD_DT_FLOATS) m |= LD_DT_FLOATS;
+    if ((m & any) == any)
+        m |= LD_DT(LD_F8E4M3FN) | LD_DT(LD_F8E4M3FNUZ) | LD_DT(LD_F8E5M2) | LD_DT(LD_F8E5M2FNUZ) |
+             LD_DT(LD_U4) | LD_DT(LD_I4) | LD_DT(LD_F4E2M1) | LD_DT(LD_F8E8M0) | LD_DT(LD_U2) | LD_DT(LD_I2);
+    return m;
+}
+
+static bool schema_newer(const ld_node *n) {
+    if (!n->domain[0]) return n->opset > LD_ARITY_MAX_OPSET;
+    if (!strcmp(n->domain, "ai.onnx.ml")) return n->opset > LD_ARITY_MAX_ML_OPSET;
+    return false;
+}
+
+static const char *dtype_str(int t) {
+    return t > 0 && t < LD_DTYPE_COUNT ? ld_dtype_name((ld_dtype)t) : "an undefined type";
+}
+
+/* Every tensor input against its formal parameter's allowed types, and the inputs bound to one
+ * type letter (A and B of Add) against each other, so no kernel reads an int8 scale or a
+ * float8 rois as float. in[i] NULL or not a tensor: not checked (absent or unknown yet). */
+ld_status ld_node_check_types(const ld_node *n, ld_tensor *const *in) {
+    const ld_op_arity *s = n->schema;
+    if (!s || !s->nformal) return LD_OK;
+    bool newer = schema_newer(n);
+    int first[32];
+    for (int g = 0; g < 32; g++) first[g] = -1;
+    for (int i = 0; i < n->nin; i++) {
+        const ld_tensor *t = in[i];
+        if (!t || t->kind != LD_KIND_TENSOR) continue;
+        int f = i < s->nformal ? i : s->last_variadic ? s->nformal - 1 : -1;
+        if (f < 0) continue;                     /* an input newer than the row: unknown */
+        const ld_op_input *p = &s->formal[f];
+        unsigned m = newer ? widen_newer(p->types) : p->types;
+        if (!m) continue;
+        if ((unsigned)t->dtype >= 32 || !(m >> t->dtype & 1u)) {
+            char allowed[400] = "";
+            size_t len = 0;
+            for (int d = 1; d < LD_DTYPE_COUNT && len < sizeof allowed - 40; d++)
+                if (m >> d & 1u)
+                    len += (size_t)snprintf(allowed + len, sizeof allowed - len, "%s%s", len ? ", " : "",
+                                            ld_dtype_name((ld_dtype)d));
+            return ld_error(LD_ERR_DATA, "node '%s' (%s-%d): input %d '%s' is %s; %s takes %s there",
+                            n->name, n->op_type, s->since, i, p->name, dtype_str(t->dtype), n->op_type,
+                            allowed);
+        }
+        if (p->group < 0 || p->group >= 32) continue;
+        int j = first[p->group];
+        if (j < 0) { first[p->group] = i; continue; }
+        if (in[j]->dtype != t->dtype) {
+            const ld_op_input *q = &s->formal[j < s->nformal ? j : s->nformal - 1];
+            return ld_error(LD_ERR_DATA, "node '%s' (%s-%d): input %d '%s' is %s but input %d '%s' is %s; "
+                            "%s requires them to have the same type", n->name, n->op_type, s->since, i,
+                            p->name, dtype_str(t->dtype), j, q->name, dtype_str(in[j]->dtype), n->op_type);
+        }
+    }
+    return LD_OK;
+}
+
+/* The input types known before any data flows: initializers and the declared graph inputs
+ * (the rest is checked when the values exist, by ld_node_infer and ld_node_run). */
+static ld_status check_static_types(const ld_graph *g, const ld_node *n) {
+    if (!n->schema || !n->nin || n->nin > 64) return LD_OK;
+    ld_tensor decl[64], *ins[64];
+    for (int k = 0; k < n->nin; k++) {
+        int v = n->in[k];
+        ins[k] = NULL;
+        if (v < 0) continue;
+        const ld_value *val = &g->values[v];
+        if (val->const_val) ins[k] = val->const_val;
+        else if (val->is_input && val->has_decl && val->decl_kind == LD_KIND_TENSOR && val->decl_dtype) {
+            memset(&decl[k], 0, sizeof decl[k]);
+            decl[k].dtype = val->decl_dtype;
+            ins[k] = &decl[k];
+        }
+    }
+    return ld_node_check_types(n, ins);
+}
+
 ld_status ld_graph_bind_kernels(ld_graph *g) {
     for (int i = 0; i < g->nnodes; i++) {
         ld_node *n = &g->nodes[i];
@@ -168,7 +259,9 @@ ld_status ld_graph_bind_kernels(ld_graph *g) {
                             n->name, n->op_type, n->domain[0] ? n->domain : "ai.onnx");
         }
         n->op = ld_op_find(n->domain, n->op_type, opset);
+        n->schema = arity_find(n->domain, n->op_type, n->opset);
         if (n->op) LD_TRY(check_arity(n));
+        if (n->op) LD_TRY(check_static_types(g, n));
         if (!n->op && !g->model->lenient) {
             if (ld_op_known(n->domain, n->op_type))
                 return ld_error(LD_ERR_UNSUPPORTED, "node '%s' (%s-%d): unsupported operator version",

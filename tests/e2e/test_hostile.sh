@@ -129,3 +129,64 @@ open(sys.argv[1], 'wb').write(m.SerializeToString() + ld(7, g + ld(11, vi('x', F
 PYEOF
 expect_rc 65 "20000 nested subgraphs: refused before parsing, no stack overflow" $T $LD inspect $TMP/deep.onnx
 expect_out "nests subgraphs or types more than 256 messages deep.*\(raise it with --max-depth\)" "deep nesting message"
+
+# 9. fuzz findings (tests/fuzz/regressions/): an input of a type its op does not take is refused
+#    by the shared check against the schema's type constraints, before any kernel reads it
+R=tests/fuzz/regressions
+for c in "roialign-rois-float8:RoiAlign-16:1 'rois' is float8e4m3fn" \
+         "groupnorm-scale-int8:GroupNormalization-21:1 'scale' is int8" \
+         "instancenorm-scale-int16:InstanceNormalization-6:1 'scale' is int16" \
+         "layernorm-bias-int8:LayerNormalization-17:2 'B' is int8"; do
+    f=${c%%:*}; rest=${c#*:}; op=${rest%%:*}; what=${rest#*:}
+    for cmd in inspect run; do
+        expect_rc 65 "$f: $cmd refuses the input type" $T $LD $cmd $R/fuzz_model_run/$f.onnx
+    done
+    expect_out "regressions/fuzz_model_run/$f.onnx: node '[^']*' \(${op}\): input $what; ${op%-*} takes float32, float16, float64, bfloat16 there" "$f: message names file, node, op, input, type and allowed types"
+done
+# same-letter inputs must agree: Add(float, int64) at opset 13 (both are T)
+$PY - "$TMP/add_mixed.onnx" <<'PYEOF'
+import sys
+from onnx import helper, TensorProto as P
+g = helper.make_graph([helper.make_node('Add', ['a', 'b'], ['y'], name='add')], 'g',
+                      [helper.make_tensor_value_info('a', P.FLOAT, [2]), helper.make_tensor_value_info('b', P.INT64, [2])],
+                      [helper.make_tensor_value_info('y', P.FLOAT, [2])])
+open(sys.argv[1], 'wb').write(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]).SerializeToString())
+PYEOF
+expect_rc 65 "Add of float and int64 is refused" $T $LD inspect $TMP/add_mixed.onnx
+expect_out "node 'add' \(Add-13\): input 1 'B' is int64 but input 0 'A' is float32; Add requires them to have the same type" "same-letter message"
+# a graph listing one input name twice (read_type leaked its first declaration)
+expect_rc 65 "a subgraph input listed twice is refused" $T $LD inspect $R/fuzz_model_load/load-read-type-leak.onnx
+expect_out "graph 'seq_map_body': input 'in0' is listed twice" "duplicate input message"
+
+# 10. --max-string-bytes: one string in a model (name, attribute string, string tensor element)
+$PY - "$TMP" <<'PYEOF'
+import sys
+import numpy as np
+from onnx import helper, numpy_helper, TensorProto as P
+d = sys.argv[1]
+def model(nodes, inits=(), name='g'):
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info('x', P.FLOAT, [2])],
+                          [helper.make_tensor_value_info('y', P.FLOAT, [2])], initializer=list(inits))
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)]).SerializeToString()
+open(d + '/s_attr.onnx', 'wb').write(model([helper.make_node('Identity', ['x'], ['y'], name='id'),
+    helper.make_node('Constant', [], ['c'], name='const', value_string='a' * 5000)]))
+open(d + '/s_tensor.onnx', 'wb').write(model([helper.make_node('Identity', ['x'], ['y'], name='id')],
+    [helper.make_tensor('words', P.STRING, [2], [b'short', b'w' * 3000])]))
+open(d + '/s_name.onnx', 'wb').write(model([helper.make_node('Identity', ['x'], ['y'], name='n' * 4000)]))
+open(d + '/s_big_raw.onnx', 'wb').write(model([helper.make_node('Identity', ['x'], ['y'], name='id')],
+    [numpy_helper.from_array(np.zeros(4096, np.float32), 'w')]))
+t = helper.make_tensor('t', P.STRING, [1], [b'z' * 3000])
+open(d + '/s.pb', 'wb').write(t.SerializeToString())
+PYEOF
+S="$LD --max-string-bytes 2K"
+expect_rc 65 "a 5000-byte attribute string over --max-string-bytes 2K" $T $S inspect $TMP/s_attr.onnx
+expect_out "graph 'g', node 'const', attribute 'value_string' \(graph.node\[1\].attribute\[0\].s\) holds a string of 5000 bytes, more than the limit of 2048 bytes per string \(raise it with --max-string-bytes\)" "attribute string message"
+expect_rc 65 "a 3000-byte string tensor element" $T $S inspect $TMP/s_tensor.onnx
+expect_out "graph 'g', initializer 'words' \(graph.initializer\[0\].string_data\[1\]\) holds a string of 3000 bytes" "string tensor message"
+expect_rc 65 "a 4000-byte node name" $T $S inspect $TMP/s_name.onnx
+expect_out "graph 'g' \(graph.node\[0\].name\) holds a string of 4000 bytes" "name message"
+expect_rc 0 "16 KB of raw tensor data is not a string" $T $S inspect $TMP/s_big_raw.onnx
+expect_rc 0 "the default limit (16M) takes them" $T $LD inspect $TMP/s_attr.onnx
+expect_rc 65 "a .pb input with a long string element" $T $S run $TMP/s_big_raw.onnx --input x=$TMP/s.pb
+expect_out "string_data\[0\] holds a string of 3000 bytes.*--max-string-bytes" ".pb message"
+expect_rc 64 "--max-string-bytes needs a size" $LD --max-string-bytes 0 inspect $TMP/s_attr.onnx

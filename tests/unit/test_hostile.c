@@ -3,7 +3,7 @@
 ** schema arity row, so a missing required input is refused before any kernel runs (ops newer
 ** than the schemas python3-onnx knows included); split lengths; the resource limits of
 ** ld_limits.h (flag parsing, the per-tensor and total byte caps, constant folding that leaves
-** huge results to run time).
+** huge results to run time); every input's type against its op's schema.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,6 +131,9 @@ static void test_limit_flags(void **st) {
     assert_int_equal(ld_limit_set("--max-iterations", "-5"), LD_ERR_USAGE);
     assert_int_equal(ld_limit_set("--max-memory", "99999999999T"), LD_ERR_USAGE);   /* overflows */
     assert_non_null(strstr(ld_err_msg(), "--max-memory"));
+    assert_true(ld_limit_is_flag("--max-string-bytes", &takes) && takes);
+    assert_int_equal(ld_limit_set("--max-string-bytes", "1K"), LD_OK);
+    assert_int_equal(ld_limit.max_string_bytes, 1024);
     assert_int_equal(ld_limit_set("--max-iterations", "25"), LD_OK);
     assert_int_equal(ld_limit.max_iterations, 25);
     assert_int_equal(ld_limit_iteration("Loop", 24), LD_OK);
@@ -202,11 +205,80 @@ static void test_fold_leaves_huge_constants(void **st) {
     mb_free(&b);
 }
 
+/* Input types against the schema (fuzz findings #2-#5): a value whose type is only known when
+ * it is computed (a Cast's output) is checked before the kernel runs, with the same message. */
+static void test_input_types_at_run_time(void **st) {
+    mb b;
+    mb_init(&b, 17);
+    mb_input(&b, "x", 2, (const int64_t[]){1, 2});
+    mb_output(&b, "y", 2, (const int64_t[]){1, 2});
+    mb_init_f32(&b, "scale", 1, d2, (const float[]){1, 1});
+    Onnx__NodeProto *c = mb_node(&b, "Cast", "cast", 1, (const char *[]){"x"}, 1, (const char *[]){"b8"});
+    mb_attr_int(&b, c, "to", 3);   /* int8 */
+    mb_node(&b, "LayerNormalization", "ln", 3, (const char *[]){"x", "scale", "b8"}, 1, (const char *[]){"y"});
+    uint8_t *buf;
+    size_t n = mb_pack(&b, &buf);
+    ld_model *m;
+    assert_int_equal(ld_model_load_buffer(buf, n, "test.onnx", &m), LD_OK);   /* not known at load */
+    free(buf);
+    ld_exec ex;
+    assert_int_equal(ld_exec_init(&ex, m->graph, NULL), LD_OK);
+    ld_tensor *x = ld_tensor_new(LD_F32, 2, (const int64_t[]){1, 2});
+    assert_int_equal(ld_exec_set_input(&ex, "x", x), LD_OK);
+    assert_int_equal(ld_exec_run(&ex), LD_ERR_DATA);
+    if (!strstr(ld_err_msg(), "node 'ln' (LayerNormalization-17): input 2 'B' is int8; LayerNormalization takes"))
+        fail_msg("message: %s", ld_err_msg());
+    ld_exec_destroy(&ex);
+    /* plan-time inference meets it too (inspect's shape column) */
+    assert_int_equal(ld_graph_infer_shapes(m->graph, NULL, 1), LD_ERR_DATA);
+    assert_non_null(strstr(ld_err_msg(), "input 2 'B' is int8"));
+    ld_tensor_free(x);
+    ld_model_free(m);
+    mb_free(&b);
+}
+
+/* Static types: an initializer of the wrong type is refused at load; same-letter inputs must
+ * agree; a node of an opset newer than the schema table keeps the types newer versions added
+ * (float16 for Celu in opset 28) but not float8 or integers where floats are meant. */
+static ld_status load_typed(int opset, const char *op, int dtype_x, int dtype_w) {
+    mb b;
+    mb_init(&b, opset);
+    MB_PUSH(&b, b.graph.input, b.graph.n_input, mb_vi(&b, "x", dtype_x, 1, d2));
+    mb_output(&b, "y", 1, d2);
+    const char *ins[2] = {"x", "w"};
+    if (dtype_w) {
+        Onnx__TensorProto *w = mb_init_f32(&b, "w", 1, d1, (const float[]){1});
+        w->data_type = dtype_w;
+        w->raw_data.len = ld_dtype_size((ld_dtype)dtype_w);
+    }
+    mb_node(&b, op, "n", dtype_w ? 2 : 1, ins, 1, (const char *[]){"y"});
+    ld_model *m;
+    ld_status s = load_mb(&b, &m);
+    mb_free(&b);
+    return s;
+}
+
+static void test_input_types_static(void **st) {
+    assert_int_equal(load_typed(17, "Add", LD_F32, LD_F32), LD_OK);
+    assert_int_equal(load_typed(17, "Add", LD_F32, LD_I64), LD_ERR_DATA);
+    assert_non_null(strstr(ld_err_msg(), "input 1 'B' is int64 but input 0 'A' is float32"));
+    assert_int_equal(load_typed(17, "Sigmoid", LD_I8, 0), LD_ERR_DATA);
+    assert_non_null(strstr(ld_err_msg(), "node 'n' (Sigmoid-13): input 0 'X' is int8; Sigmoid takes"));
+    assert_int_equal(load_typed(12, "Celu", LD_F16, 0), LD_ERR_DATA);
+    assert_int_equal(load_typed(28, "Celu", LD_F16, 0), LD_OK);       /* newer than the table */
+    assert_int_equal(load_typed(28, "Celu", LD_F8E4M3FN, 0), LD_ERR_DATA);
+    assert_int_equal(load_typed(22, "PRelu", LD_F32, LD_I8), LD_ERR_DATA);
+    assert_int_equal(load_typed(23, "Identity", LD_F8E4M3FN, 0), LD_OK);   /* any-type op widened */
+    assert_int_equal(load_typed(23, "Gelu", LD_I32, 0), LD_ERR_DATA);      /* a row from the script */
+    assert_int_equal(load_typed(20, "Gelu", LD_BF16, 0), LD_OK);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arity_covers_every_kernel), cmocka_unit_test(test_missing_required_inputs),
         cmocka_unit_test(test_split_negative_length),     cmocka_unit_test(test_limit_flags),
         cmocka_unit_test(test_tensor_byte_caps),          cmocka_unit_test(test_fold_leaves_huge_constants),
+        cmocka_unit_test(test_input_types_at_run_time),   cmocka_unit_test(test_input_types_static),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
