@@ -209,7 +209,7 @@ def make_int8(model, acts, clip=None):
             x = acts[t]
             scale, zp = act_scale_int8(x)
             if t == clip:
-                thr = float(np.quantile(x, 0.70))
+                thr = float(np.quantile(np.abs(x), 0.70))
                 scale = thr / (255.0 if zp.dtype == np.uint8 else 127.0)
             b.pair(t, scale, zp)
     return b.finish(17, 'gen_qdq_fixtures int8' + (' clip' if clip else ''))
