@@ -26,7 +26,8 @@ static const char autopin_usage[] =
     "  --time-limit SEC      stop after SEC seconds\n"
     "  --format F            list, json, polygraphy, trtexec, ort, modelopt (repeatable; default list)\n"
     "  -o FILE               write there (several formats: FILE.<format extension>)\n"
-    "  --write-model OUT     FP16/BF16 ONNX model with the pins in FP32 and Casts at the boundaries\n"
+    "  --write-model OUT     FP16/BF16 ONNX model with the pins in FP32 and Casts at the boundaries;\n"
+    "                        on a QDQ model: the model without the disabled quantizers\n"
     "  --report FILE.json    the comparison report with the pins found\n"
     "  --force               overwrite existing output files\n"
     "  --quiet               no progress on stderr\n"
@@ -157,7 +158,8 @@ int cmd_autopin(int argc, char **argv) {
             ld_compare_free(&c);
         }
         if (st == LD_OK && x.write_model) {
-            st = ld_write_mixed_model(a.model, s.model, r.pinned, a.target, x.write_model, a.force);
+            if (s.opts.qdq) st = ld_write_qdq_model(a.model, s.model, s.opts.qdq, r.pinned, x.write_model, a.force);
+            else st = ld_write_mixed_model(a.model, s.model, r.pinned, a.target, x.write_model, a.force);
             if (st == LD_OK) printf("wrote %s\n", x.write_model);
         }
     }
