@@ -65,12 +65,15 @@ ld_status cmp_qdq_node(cmp_state *s, int i, int pair) {
     if (st == LD_OK) st = target_dq(s, i, p, &tout);
     if (st != LD_OK) { ld_tensor_free(rout); ld_tensor_free(iout); ld_tensor_free(tout); return st; }
     ld_qdq_measure(&c->quant[pair], xr, ld_exec_value(&s->rx, n->in[0]), iout);
-    cmp_measure(c, &c->nodes[i].outs[0], rout, iout, tout, LD_TARGET_FP32, NULL, NULL);
+    /* a disabled quantizer is an identity on the isolated side too (its statistics stay) */
+    bool off = pinned(c, i);
+    cmp_measure(c, &c->nodes[i].outs[0], rout, off ? rout : iout, tout, LD_TARGET_FP32, NULL, NULL);
     ld_exec_put(&s->rx, v, rout, true);
     ld_exec_put(&s->tx, v, tout, true);
     s->fmt[v] = LD_TARGET_FP32;
     ld_tensor_free(s->qiso[v]);
-    s->qiso[v] = iout;
+    s->qiso[v] = off ? NULL : iout;
+    if (off) ld_tensor_free(iout);
     ld_exec_free_dead(&s->tx, i, NULL);
     ld_exec_free_dead(&s->rx, i, &s->tx);
     cmp_qdq_release(s, i);

@@ -94,4 +94,63 @@ expect_out "has none" "says the model has no quantizers"
 expect_rc 64 "no --target on a float model is still a usage error" $LD compare $F
 expect_out "missing --target" "names the missing --target"
 
+# autopin: the quantizers are the search space; the planted one is the one to disable
+expect_rc 0 "autopin on the planted model meets the goal" $LD autopin $Q/fmnist_resnet_qdq_int8_clip.onnx "${DATA[@]}" \
+    --float-model $F --format list --format ort --format modelopt -o $TMP/pins --write-model $TMP/fixed.onnx --quiet
+expect_out "1 quantizer disabled" "exactly one quantizer disabled"
+expect_out "#[0-9]+ /Div_output_0_DequantizeLinear \(activation quantizer '/Div_output_0_QuantizeLinear'\)" "the clipping quantizer"
+cp $TMP/pins.txt $TMP/out
+expect_out "^/Div_output_0_DequantizeLinear$" "list: the DequantizeLinear to pin (--pin @FILE)"
+tr -d ' \t\n' <$TMP/pins.ort.json >$TMP/out
+expect_out '^\["/stem/stem.0/Conv"\]$' "ONNX Runtime nodes_to_exclude: the clipping quantizer's consumer"
+tr -d ' \t\n' <$TMP/pins.modelopt.json >$TMP/out
+expect_out '"quantizers_to_disable":\["stem.0.input_quantizer"\]' "ModelOpt: the quantizer name to disable"
+expect_out '"\*stem.0.input_quantizer":\{"enable":false\}' "ModelOpt: quant_cfg disabling it"
+expect_rc 0 "the written model passes onnx.checker" $PY -c "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)" $TMP/fixed.onnx
+$PY -c "
+import onnx, sys; m = onnx.load(sys.argv[1]); names = [n.name for n in m.graph.node]
+print('nodes', len(names), 'planted pair', any(n.startswith('/Div_output_0_') for n in names))" $TMP/fixed.onnx >$TMP/out
+expect_out "nodes 83 planted pair False" "the written model lacks exactly the planted Q/DQ pair"
+expect_rc 0 "layerdiff compares the written model within tolerance" $LD compare $TMP/fixed.onnx "${DATA[@]}" --float-model $F
+expect_out "QDQ model: 13 activation quantizers" "13 activation quantizers left"
+expect_rc 0 "--pin @FILE disables the quantizer in compare" $LD compare $Q/fmnist_resnet_qdq_int8_clip.onnx "${DATA[@]}" --pin @$TMP/pins.txt
+
+# ONNX Runtime cross-check (when onnxruntime-node is installed: tools/ensure_ort.sh)
+ORT_DIR=${ORT_DIR:-.cache/ort}
+if [ -d "$ORT_DIR/node_modules/onnxruntime-node" ] && command -v node >/dev/null; then
+    $PY - $TMP/x.npy <<'PYEOF' >/dev/null
+import gzip, sys, numpy as np
+b = gzip.open("fixtures/fmnist/t10k-images-idx3-ubyte.gz").read()
+np.save(sys.argv[1], (np.frombuffer(b, np.uint8, offset=16)[:64 * 784].reshape(64, 1, 28, 28) / 255).astype(np.float32))
+PYEOF
+    # ONNX Runtime's CPU QDQ fusions take no float8: the FP8 model runs unoptimised there
+    for m in int8:all fp8:disabled; do
+        name=${m%%:*} opt=${m##*:} d=$TMP/ort_$name
+        mkdir -p $d/q
+        $PY tests/e2e/qdq_ort_check.py prep $Q/fmnist_resnet_qdq_$name.onnx $d/all.onnx
+        if ORT_OPT=$opt ORT_DIR=$ORT_DIR node tools/ort_run_all.js $d/all.onnx $d/ort image=$TMP/x.npy >$TMP/out 2>&1 &&
+           $LD run $d/all.onnx --input image=$TMP/x.npy --mark-all --save-outputs $d/ld.npz >>$TMP/out 2>&1; then
+            ok "$name: ONNX Runtime ($opt) and layerdiff run the model with its quantizers as outputs"
+        else notok "$name: ONNX Runtime and layerdiff run the model" "$(tail -c 300 $TMP/out)"; fi
+        names=$($PY tests/e2e/qdq_ort_check.py qonly $Q/fmnist_resnet_qdq_$name.onnx $d/ort $d/q)
+        ospecs=() lspecs=()
+        for n in $names; do ospecs+=("$n=$d/q/$n.npy"); lspecs+=(--input "$n=$d/q/$n.npy"); done
+        ORT_OPT=$opt ORT_DIR=$ORT_DIR node tools/ort_run_all.js $d/q/qonly.onnx $d/q/ort "${ospecs[@]}" >$TMP/out 2>&1 || cat $TMP/out
+        $LD run $d/q/qonly.onnx "${lspecs[@]}" --save-outputs $d/q/ld.npz >$TMP/out 2>&1 || cat $TMP/out
+        while IFS=$'\t' read -r status what detail; do
+            case $status in
+                ok) ok "$name: $what" ;;
+                "not ok") notok "$name: $what" "$detail" ;;
+                *) echo "# $name: $what" ;;
+            esac
+        done < <($PY tests/e2e/qdq_ort_check.py check $d/all.onnx $d/ld.npz $d/ort 2>&1;
+                 $PY tests/e2e/qdq_ort_check.py checkq $d/q/qonly.onnx $d/q/ld.npz $d/q/ort 2>&1)
+    done
+    if ORT_DIR=$ORT_DIR node tools/ort_run.js $TMP/fixed.onnx image $TMP/x.npy $TMP/fixed_ort.npy >$TMP/out 2>&1; then
+        ok "ONNX Runtime runs the model autopin wrote"
+    else notok "ONNX Runtime runs the model autopin wrote" "$(tail -c 300 $TMP/out)"; fi
+else
+    echo "# ONNX Runtime not installed (tools/ensure_ort.sh): cross-check skipped"
+fi
+
 echo "1..$N"
