@@ -11,7 +11,7 @@ F=fixtures/models/fmnist_resnet.onnx
 IMG=fixtures/fmnist/t10k-images-idx3-ubyte.gz
 LBL=fixtures/fmnist/t10k-labels-idx1-ubyte.gz
 Q=$TMP/qdq
-DATA=(--data $IMG --max-samples 32 --batch 32)
+DATA=(--data $IMG --max-samples 16 --batch 16)
 
 expect_rc 0 "calibration activations (run --mark-all)" $LD run $F --data $IMG --max-samples 64 --batch 64 \
     --mark-all --save-outputs $TMP/acts.npz
@@ -121,7 +121,7 @@ if [ -d "$ORT_DIR/node_modules/onnxruntime-node" ] && command -v node >/dev/null
     $PY - $TMP/x.npy <<'PYEOF' >/dev/null
 import gzip, sys, numpy as np
 b = gzip.open("fixtures/fmnist/t10k-images-idx3-ubyte.gz").read()
-np.save(sys.argv[1], (np.frombuffer(b, np.uint8, offset=16)[:64 * 784].reshape(64, 1, 28, 28) / 255).astype(np.float32))
+np.save(sys.argv[1], (np.frombuffer(b, np.uint8, offset=16)[:32 * 784].reshape(32, 1, 28, 28) / 255).astype(np.float32))
 PYEOF
     # ONNX Runtime's CPU QDQ fusions take no float8: the FP8 model runs unoptimised there
     for m in int8:all fp8:disabled; do
