@@ -233,7 +233,7 @@ ld_status cmp_run_node(cmp_state *s, int i) {
     ld_graph *g = c->model->graph;
     const ld_node *n = &g->nodes[i];
     ld_node_result *nr = &c->nodes[i];
-    if (nr->quantizer >= 0 && !c->opts.qdq->pairs[nr->quantizer].weight) return cmp_qdq_node(s, i, nr->quantizer);
+    if (nr->quantizer >= 0) return cmp_qdq_node(s, i, nr->quantizer);   /* folded weights never run */
     int nin = n->nin, nout = n->nout;
     node_args a;
     LD_TRY(args_open(&a, nin, nout));
@@ -317,8 +317,7 @@ ld_status cmp_run_target_node(cmp_state *s, int i) {
     ld_graph *g = c->model->graph;
     const ld_node *n = &g->nodes[i];
     const ld_policy *p = &c->opts.policy;
-    if (c->nodes[i].quantizer >= 0 && !c->opts.qdq->pairs[c->nodes[i].quantizer].weight)
-        return cmp_qdq_target_node(s, i, c->nodes[i].quantizer);
+    if (c->nodes[i].quantizer >= 0) return cmp_qdq_target_node(s, i, c->nodes[i].quantizer);
     int nin = n->nin, nout = n->nout;
     node_args a;
     LD_TRY(args_open(&a, nin, nout));

@@ -42,8 +42,8 @@ static ld_status run_dq(ld_exec *ex, const ld_node *n, ld_tensor **out) {
 /* Target value of the pair's output: as written, or its float input when pinned off. */
 static ld_status target_dq(cmp_state *s, int i, const ld_qdq_pair *p, ld_tensor **tout) {
     const ld_node *n = &s->c->model->graph->nodes[i];
-    if (!pinned(s->c, i)) return run_dq(&s->tx, n, tout);
-    const ld_tensor *x = ld_exec_value(&s->tx, p->src);
+    if (!pinned(s->c, i) || (p->weight && !p->float_w)) return run_dq(&s->tx, n, tout);
+    const ld_tensor *x = p->weight ? p->float_w : ld_exec_value(&s->tx, p->src);
     if (!x) return ld_error(LD_ERR_INTERNAL, "input of quantizer '%s' is not available", n->name);
     ld_status st;
     *tout = copy_of(x, &st);
@@ -56,15 +56,29 @@ ld_status cmp_qdq_node(cmp_state *s, int i, int pair) {
     const ld_node *n = &g->nodes[i];
     const ld_qdq_pair *p = &c->opts.qdq->pairs[pair];
     int v = n->out[0];
-    assert(!p->weight && p->src >= 0 && v >= 0);
-    const ld_tensor *xr = ld_exec_value(&s->rx, p->src);
+    assert(v >= 0 && (p->weight || p->src >= 0));
+    /* a weight DequantizeLinear runs here only when too big to fold at load */
+    const ld_tensor *xr = p->weight ? p->float_w : ld_exec_value(&s->rx, p->src);
+    if (p->weight && !xr) {   /* no float original: dequantized on both sides */
+        ld_tensor *r = NULL, *t = NULL;
+        ld_status st = run_dq(&s->rx, n, &r);
+        if (st == LD_OK) st = run_dq(&s->tx, n, &t);
+        if (st != LD_OK) { ld_tensor_free(r); ld_tensor_free(t); return st; }
+        cmp_measure(c, &c->nodes[i].outs[0], r, r, t, LD_TARGET_FP32, NULL, NULL);
+        ld_exec_put(&s->rx, v, r, true);
+        ld_exec_put(&s->tx, v, t, true);
+        s->fmt[v] = LD_TARGET_FP32;
+        ld_exec_free_dead(&s->tx, i, NULL);
+        ld_exec_free_dead(&s->rx, i, &s->tx);
+        return LD_OK;
+    }
     if (!xr) return ld_error(LD_ERR_INTERNAL, "input '%s' of quantizer '%s' is not available", g->values[p->src].name, n->name);
     ld_status st;
     ld_tensor *rout = copy_of(xr, &st), *iout = NULL, *tout = NULL;
     if (st == LD_OK) st = run_dq(&s->rx, n, &iout);
     if (st == LD_OK) st = target_dq(s, i, p, &tout);
     if (st != LD_OK) { ld_tensor_free(rout); ld_tensor_free(iout); ld_tensor_free(tout); return st; }
-    ld_qdq_measure(&c->quant[pair], xr, ld_exec_value(&s->rx, n->in[0]), iout);
+    if (!p->weight) ld_qdq_measure(&c->quant[pair], xr, ld_exec_value(&s->rx, n->in[0]), iout);
     /* a disabled quantizer is an identity on the isolated side too (its statistics stay) */
     bool off = pinned(c, i);
     cmp_measure(c, &c->nodes[i].outs[0], rout, off ? rout : iout, tout, LD_TARGET_FP32, NULL, NULL);
@@ -96,7 +110,7 @@ void cmp_qdq_iso_inputs(cmp_state *s, int i, ld_tensor **iin) {
         int v = n->in[k];
         if (v < 0) continue;
         int p = q->of_value[v];
-        if (p >= 0 && !q->pairs[p].weight && s->qiso[v] && !pinned(s->c, q->pairs[p].dq)) iin[k] = s->qiso[v];
+        if (p >= 0 && s->qiso[v] && !pinned(s->c, q->pairs[p].dq)) iin[k] = s->qiso[v];
     }
 }
 
@@ -110,7 +124,8 @@ void cmp_qdq_const(cmp_state *s, int v, ld_tensor **use) {
 void cmp_qdq_open(cmp_state *s) {
     const ld_qdq *q = s->c->opts.qdq;
     for (int k = 0; q && k < q->npairs; k++)
-        if (q->pairs[k].weight && q->pairs[k].float_w) ld_exec_put(&s->rx, q->pairs[k].out, q->pairs[k].float_w, false);
+        if (q->pairs[k].weight && q->pairs[k].float_w && s->c->model->graph->values[q->pairs[k].out].const_val)
+            ld_exec_put(&s->rx, q->pairs[k].out, q->pairs[k].float_w, false);
 }
 
 void cmp_qdq_release(cmp_state *s, int i) {

@@ -39,9 +39,10 @@ void cmp_measure(ld_compare *c, ld_tensor_result *r, const ld_tensor *ref, const
                  const ld_tensor *tgt, ld_target store, const ld_sat *sat_iso, const ld_sat *sat_prop);
 
 /* ---- QDQ models (compare_qdq.c) ---- */
-/* The DequantizeLinear of an activation quantizer on both sides: reference = its float input
- * (the pair is an identity), isolated = DQ(Q(reference)), target = as written (the float
- * input when the quantizer is pinned off); quantizer statistics measured. */
+/* The DequantizeLinear of a quantizer on both sides: reference = its float input (the pair is
+ * an identity; a weight too big to fold at load: its float original, if known), isolated =
+ * DQ(Q(reference)), target = as written (the float value when the quantizer is pinned off);
+ * quantizer statistics measured. */
 ld_status cmp_qdq_node(cmp_state *s, int i, int pair);
 ld_status cmp_qdq_target_node(cmp_state *s, int i, int pair);
 /* Isolated inputs of node i: quantizer outputs replaced by their quantized reference. */

@@ -68,17 +68,25 @@ ld_status ld_qdq_plan(ld_graph *g, ld_qdq *q) {
     if (!q->of_node || !q->of_value || !q->pairs) return ld_oom();
     for (int i = 0; i < g->nnodes; i++) q->of_node[i] = -1;
     for (int v = 0; v < g->nvalues; v++) q->of_value[v] = -1;
+    /* per value: readers that are not DequantizeLinear, and the first reader */
+    int *other = calloc(g->nvalues + 1, sizeof(int)), *first = malloc(sizeof(int) * (g->nvalues + 1));
+    if (!other || !first) { free(other); free(first); return ld_oom(); }
+    for (int v = 0; v < g->nvalues; v++) first[v] = -1;
+    for (int j = 0; j < g->nnodes; j++)
+        for (int k = 0; k < g->nodes[j].nin; k++) {
+            int v = g->nodes[j].in[k];
+            if (v < 0) continue;
+            if (kind_of(&g->nodes[j]) != LD_OPK_DEQUANTIZE) other[v]++;
+            if (first[v] < 0) first[v] = j;
+        }
     for (int i = 0; i < g->nnodes; i++) {
         const ld_node *n = &g->nodes[i];
         if (kind_of(n) != LD_OPK_DEQUANTIZE || n->nin < 2 || n->in[0] < 0 || n->nout < 1 || n->out[0] < 0) continue;
         int in0 = n->in[0], prod = g->values[in0].producer;
         ld_qdq_pair p = {.dq = i, .q = -1, .src = -1, .out = n->out[0], .consumer = -1};
         if (prod >= 0 && kind_of(&g->nodes[prod]) == LD_OPK_QUANTIZE && g->nodes[prod].in[0] >= 0) {
-            bool only_dq = true;   /* the Q's output feeds DequantizeLinear nodes only */
-            for (int j = 0; j < g->nnodes; j++)
-                for (int k = 0; k < g->nodes[j].nin; k++)
-                    if (g->nodes[j].in[k] == in0 && kind_of(&g->nodes[j]) != LD_OPK_DEQUANTIZE) only_dq = false;
-            if (!only_dq || g->values[in0].is_output) continue;
+            /* the Q's output feeds DequantizeLinear nodes only */
+            if (other[in0] || g->values[in0].is_output) continue;
             p.q = prod;
             p.src = g->nodes[prod].in[0];
             const ld_tensor *c = g->values[p.src].const_val;
@@ -89,9 +97,7 @@ ld_status ld_qdq_plan(ld_graph *g, ld_qdq *q) {
         } else {
             continue;
         }
-        for (int j = i + 1; j < g->nnodes && p.consumer < 0; j++)
-            for (int k = 0; k < g->nodes[j].nin; k++)
-                if (g->nodes[j].in[k] == p.out) p.consumer = j;
+        p.consumer = first[p.out];
         pair_params(g, &p);
         if (!p.weight && g->values[p.src].last_use < i) g->values[p.src].last_use = i;
         if (p.weight) { q->nweights++; q->nweights_float += p.float_w != NULL; }
@@ -99,6 +105,8 @@ ld_status ld_qdq_plan(ld_graph *g, ld_qdq *q) {
         q->of_value[p.out] = q->npairs;
         q->pairs[q->npairs++] = p;
     }
+    free(other);
+    free(first);
     return LD_OK;
 }
 
@@ -122,29 +130,30 @@ ld_status ld_qdq_float_model(ld_qdq *q, const ld_graph *g, const ld_graph *fm, c
     q->float_model = path;
     for (int i = 0; i < q->npairs; i++) {
         ld_qdq_pair *p = &q->pairs[i];
-        const ld_tensor *dq = g->values[p->out].const_val;
-        if (!p->weight || p->float_w || !dq) continue;
         const ld_node *n = &g->nodes[p->dq];
+        const ld_tensor *dq = g->values[p->out].const_val;   /* NULL: too big to fold at load */
+        const ld_tensor *like = dq ? dq : g->values[n->in[0]].const_val;
+        if (!p->weight || p->float_w || !like) continue;
         char buf[1024];
         const char *names[4] = {g->values[n->in[0]].name, g->values[p->out].name,
                                 strip(g->values[n->in[0]].name, "_quantized", buf, sizeof buf), NULL};
         char buf2[1024];
         names[3] = strip(g->values[p->out].name, "_DequantizeLinear_Output", buf2, sizeof buf2);
         const ld_tensor *t = NULL;
-        for (int k = 0; k < 4 && !t; k++) if (names[k]) t = float_named(fm, names[k], dq);
+        for (int k = 0; k < 4 && !t; k++) if (names[k]) t = float_named(fm, names[k], like);
         if (!t && p->consumer >= 0) {   /* by consumer node name and input position */
             const ld_node *c = &g->nodes[p->consumer];
             for (int j = 0; j < fm->nnodes && !t; j++) {
                 const ld_node *f = &fm->nodes[j];
                 if (strcmp(f->name, c->name) || f->nin != c->nin) continue;
                 for (int k = 0; k < c->nin && !t; k++)
-                    if (c->in[k] == p->out && f->in[k] >= 0) t = float_named(fm, fm->values[f->in[k]].name, dq);
+                    if (c->in[k] == p->out && f->in[k] >= 0) t = float_named(fm, fm->values[f->in[k]].name, like);
             }
         }
         if (!t) continue;
         p->float_w = (ld_tensor *)t;
         q->nweights_float++;
-        ld_qdq_measure(p, t, g->values[n->in[0]].const_val, dq);
+        if (dq) ld_qdq_measure(p, t, g->values[n->in[0]].const_val, dq);
     }
     return LD_OK;
 }
