@@ -52,6 +52,9 @@ typedef struct ld_autopin_result {
     double fp32_flops_share, fp32_params_share;   /* of the model's total, in [0, 1] */
     int candidates;          /* nodes considered (float compute that the target changes) */
     const char *stopped;     /* NULL, "max-tries", "time-limit" */
+    const ld_qdq *qdq;       /* QDQ model: its quantizers (borrowed from the session); pins are
+                                disabled quantizers, exported as ModelOpt quantizer names and
+                                ONNX Runtime nodes_to_exclude */
 } ld_autopin_result;
 
 ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_result *r);
@@ -68,5 +71,10 @@ char *ld_pins_export(ld_pin_format f, const ld_model *m, const ld_autopin_result
 /* FP16/BF16 ONNX model with the pinned nodes in FP32 and Cast nodes at the boundaries. */
 ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const bool *pinned,
                                ld_target target, const char *out_path, bool force);
+
+/* QDQ model without the disabled quantizers (pins on their DequantizeLinear nodes): activation
+ * pairs removed, disabled weights replaced by their float originals (qdq_model.c). */
+ld_status ld_write_qdq_model(const char *in_path, const ld_model *m, const ld_qdq *q, const bool *pinned,
+                             const char *out_path, bool force);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "ld_io.h"
 #include "ld_metrics.h"
+#include "ld_qdq.h"
 
 enum {   /* per-tensor flags */
     LD_FLAG_NAN = 1u << 0,        /* new NaN in the target */
@@ -39,7 +40,9 @@ typedef struct ld_tensor_result {
 
 typedef struct ld_node_result {
     int index;                    /* topological index in the main graph */
-    bool pinned, folded, quantized;
+    bool pinned, folded, quantized;   /* quantized: a GEMM input quantized by the target, or
+                                         (QDQ) the node reads a quantizer's output */
+    int quantizer;                /* QDQ: the quantizer whose DequantizeLinear this is, else -1 */
     int nout;
     ld_tensor_result *outs;
 } ld_node_result;
@@ -64,6 +67,7 @@ typedef struct ld_compare_opts {
     bool isolated;                /* compute isolated comparisons (default true) */
     bool keep_ref, keep_tgt;      /* keep every value (autopin's incremental re-runs) */
     ld_progress progress;         /* steps: sample and node */
+    const ld_qdq *qdq;            /* --target qdq: the model's quantizers (NULL otherwise) */
 } ld_compare_opts;
 
 typedef struct ld_compare {
@@ -81,6 +85,9 @@ typedef struct ld_compare {
     /* optional: the reference and target logits of every sample, for classification */
     ld_tensor *ref_out0, *tgt_out0;   /* concatenated along axis 0 (first model output) */
     double seconds;
+    /* QDQ: per quantizer of opts.qdq, its parameters and the statistics measured at its Q */
+    int nquant;
+    ld_qdq_pair *quant;
 } ld_compare;
 
 /* Prepare results for model m (no running yet). */

@@ -91,6 +91,8 @@ typedef enum ld_op_kind {
     LD_OPK_REDUCE,           /* ReduceSum/Mean/SumSquare/L2 */
     LD_OPK_GLOBAL_AVG_POOL,
     LD_OPK_LAYER_NORM,
+    LD_OPK_QUANTIZE,         /* QuantizeLinear (ONNX, com.microsoft): x, scale, zero point */
+    LD_OPK_DEQUANTIZE,       /* DequantizeLinear: q, scale, zero point */
     LD_OPK_COUNT
 } ld_op_kind;
 

@@ -31,6 +31,7 @@ typedef enum ld_target {
     LD_TARGET_NVFP4,
     LD_TARGET_MXFP8,
     LD_TARGET_MXFP4,
+    LD_TARGET_QDQ,           /* the model's own Q/DQ nodes (explicit quantization) */
     LD_TARGET_COUNT
 } ld_target;
 
@@ -61,6 +62,9 @@ typedef struct ld_format {
     bool quantized;          /* GEMM inputs quantized with calibrated scales; other ops run in
                                 the --fallback format */
     bool mixed_model;        /* --write-model can write a model in it */
+    bool as_written;         /* the model's own QuantizeLinear/DequantizeLinear nodes are the
+                                target: it runs as written in FP32, the reference side has its
+                                activation Q->DQ pairs made identities (compare's QDQ plan) */
     int onnx_dtype;          /* TensorProto.DataType of the format */
     double min_sqnr;         /* default --min-sqnr in dB (ld_tol_default) */
     double goal_sqnr;        /* default autopin goal sqnr>=DB (ld_goal_defaults) */

@@ -29,6 +29,10 @@ struct cJSON *ld_report_json(const ld_compare *c, const ld_report_meta *meta);
 /* Write the report; refuses to overwrite an existing file unless force. "-" = stdout. */
 ld_status ld_report_write(const char *path, const ld_compare *c, const ld_report_meta *meta, bool force);
 
+/* QDQ models (report_qdq.c): the "qdq" object and the summary line of the terminal table. */
+struct cJSON *ld_report_qdq_json(const ld_compare *c);
+void ld_report_qdq_print(FILE *f, const ld_compare *c);
+
 typedef enum { LD_ROWS_ALL, LD_ROWS_FAILING, LD_ROWS_FLAGGED } ld_rows;
 /* The terminal table and the first-divergent summary. */
 void ld_report_print(FILE *f, const ld_compare *c, const ld_report_meta *meta, ld_rows rows, int max_rows);

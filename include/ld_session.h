@@ -41,6 +41,8 @@ typedef struct ld_workload {
     bool isolated;                     /* compute isolated errors (compare's default) */
     bool force;                        /* replace existing output files */
     const char *against, *against_outputs;   /* compare with another model / saved outputs */
+    const char *float_model;           /* QDQ: the model before quantization (float weights) */
+    bool target_auto;                  /* no target given: QDQ if the model has quantizers */
 } ld_workload;
 
 typedef struct ld_session {
@@ -59,6 +61,8 @@ typedef struct ld_session {
     char calib_desc[256];
     char data_desc[512];
     ld_compare_opts opts;
+    ld_qdq qdq;                  /* --target qdq: the quantizers */
+    ld_model *float_model;       /* --float-model */
 } ld_session;
 
 /* Load the model, data, labels, pins; calibrate when the target needs it. */

@@ -26,7 +26,8 @@ static const char autopin_usage[] =
     "  --time-limit SEC      stop after SEC seconds\n"
     "  --format F            list, json, polygraphy, trtexec, ort, modelopt (repeatable; default list)\n"
     "  -o FILE               write there (several formats: FILE.<format extension>)\n"
-    "  --write-model OUT     FP16/BF16 ONNX model with the pins in FP32 and Casts at the boundaries\n"
+    "  --write-model OUT     FP16/BF16 ONNX model with the pins in FP32 and Casts at the boundaries;\n"
+    "                        on a QDQ model: the model without the disabled quantizers\n"
     "  --report FILE.json    the comparison report with the pins found\n"
     "  --force               overwrite existing output files\n"
     "  --quiet               no progress on stderr\n"
@@ -127,11 +128,20 @@ int cmd_autopin(int argc, char **argv) {
         printf(": %s\n", r.met ? "met" : "NOT met (best set found below)");
         print_eval("before", &r.before);
         print_eval("after", &r.after);
-        printf("  %d node%s in FP32 (%.2f%% of FLOPs, %.2f%% of parameters); %d candidates, %d tries, %.2f s%s%s\n",
-               r.npinned, r.npinned == 1 ? "" : "s", 100 * r.fp32_flops_share, 100 * r.fp32_params_share, r.candidates,
-               r.tries, r.seconds, r.stopped ? ", stopped by " : "", r.stopped ? r.stopped : "");
-        for (int i = 0; i < g->nnodes; i++)
-            if (r.pinned[i]) printf("    #%d %s (%s)\n", i, g->nodes[i].name, g->nodes[i].op_type);
+        if (r.qdq)   /* QDQ: a pin is a disabled quantizer */
+            printf("  %d quantizer%s disabled; %d candidates, %d tries, %.2f s%s%s\n", r.npinned, r.npinned == 1 ? "" : "s",
+                   r.candidates, r.tries, r.seconds, r.stopped ? ", stopped by " : "", r.stopped ? r.stopped : "");
+        else
+            printf("  %d node%s in FP32 (%.2f%% of FLOPs, %.2f%% of parameters); %d candidates, %d tries, %.2f s%s%s\n",
+                   r.npinned, r.npinned == 1 ? "" : "s", 100 * r.fp32_flops_share, 100 * r.fp32_params_share, r.candidates,
+                   r.tries, r.seconds, r.stopped ? ", stopped by " : "", r.stopped ? r.stopped : "");
+        for (int i = 0; i < g->nnodes; i++) {
+            int qi = r.qdq ? r.qdq->of_node[i] : -1;
+            if (r.pinned[i] && qi >= 0)
+                printf("    #%d %s (%s quantizer '%s')\n", i, g->nodes[i].name, r.qdq->pairs[qi].weight ? "weight" : "activation",
+                       ld_qdq_name(&r.qdq->pairs[qi], g));
+            else if (r.pinned[i]) printf("    #%d %s (%s)\n", i, g->nodes[i].name, g->nodes[i].op_type);
+        }
         for (int k = 0; st == LD_OK && k < x.nfmts; k++) {
             char *text = ld_pins_export(x.fmts[k], s.model, &r, &x.o, a.target);
             if (!text) { st = ld_oom(); break; }
@@ -157,7 +167,8 @@ int cmd_autopin(int argc, char **argv) {
             ld_compare_free(&c);
         }
         if (st == LD_OK && x.write_model) {
-            st = ld_write_mixed_model(a.model, s.model, r.pinned, a.target, x.write_model, a.force);
+            if (s.opts.qdq) st = ld_write_qdq_model(a.model, s.model, s.opts.qdq, r.pinned, x.write_model, a.force);
+            else st = ld_write_mixed_model(a.model, s.model, r.pinned, a.target, x.write_model, a.force);
             if (st == LD_OK) printf("wrote %s\n", x.write_model);
         }
     }

@@ -20,6 +20,9 @@
 const char ld_compare_usage[] =
     "usage: layerdiff compare MODEL --target T [options]\n"
     "targets: fp16 bf16 fp8e4m3 fp8e5m2 int8 w4a16 nvfp4 mxfp8 mxfp4 (fp32: reference against itself)\n"
+    "  qdq: a QDQ model as written against the same model with its activation Q->DQ pairs\n"
+    "       removed (the default when MODEL has QuantizeLinear/DequantizeLinear pairs)\n"
+    "  --float-model F.onnx    qdq: float weights from the model before quantization\n"
     "precision:\n"
     "  --block-size N          w4a16: INT4 weights per block of N along the reduction axis (default 128)\n"
     "  --accum fp16            Conv/Gemm/MatMul/reductions accumulate in FP16\n"
@@ -125,6 +128,7 @@ ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args 
         else if (VAL("--min-cosine")) { if (!st) st = parse_double("--min-cosine", v, -1, 1, &a->min_cosine); }
         else if (VAL("--max-saturation")) { if (!st) st = parse_double("--max-saturation", v, 0, 1, &a->max_sat); }
         else if (VAL("--against")) a->against = v;
+        else if (VAL("--float-model")) a->float_model = v;
         else if (VAL("--against-outputs")) a->against_outputs = v;
         else if (VAL("--load-inputs")) a->in.inputs_file = v;
         else if (VAL("--report")) a->report = v;
@@ -149,6 +153,9 @@ ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args 
     if (a->against || a->against_outputs) {
         if (a->target == LD_TARGET_COUNT) a->target = LD_TARGET_FP32;
         if (a->against && a->against_outputs) return ld_usage_error(cmd, "--against and --against-outputs exclude each other");
+    } else if (a->target == LD_TARGET_COUNT && strcmp(cmd, "browse")) {
+        a->target = LD_TARGET_QDQ;   /* the session checks the model has quantizers */
+        a->target_auto = true;
     } else if (a->target == LD_TARGET_COUNT) {
         char names[128];
         return ld_usage_error(cmd, "missing --target (%s)", ld_target_names(names, sizeof names, ", ", false));
@@ -204,6 +211,8 @@ void ld_compare_args_workload(const compare_args *a, ld_workload *w) {
     w->force = a->force;
     w->against = a->against;
     w->against_outputs = a->against_outputs;
+    w->float_model = a->float_model;
+    w->target_auto = a->target_auto;
 }
 
 /* ---- the command ---- */

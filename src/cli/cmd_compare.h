@@ -29,6 +29,8 @@ typedef struct compare_args {
     double atol, rtol, quantile, min_sqnr, min_cosine, max_sat;
     int stat;
     const char *against, *against_outputs;
+    const char *float_model;     /* QDQ: float weights from the model before quantization */
+    bool target_auto;            /* no --target: qdq when the model has quantizers */
     const char *report;
     ld_rows rows;
     int max_rows;

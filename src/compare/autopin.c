@@ -182,7 +182,39 @@ static int cmp_cand(const void *a, const void *b) {
     return x->node - y->node;
 }
 
+/* QDQ: the quantizers are the candidates (a pin on a DequantizeLinear disables it), ranked
+ * by the error each causes: an activation quantizer's isolated SQNR, a weight's float
+ * original against its dequantized values (without a float original it cannot be undone). */
+static int rank_quantizers(search *S, cand *out) {
+    const ld_qdq *q = S->c.opts.qdq;
+    const ld_graph *g = S->s->model->graph;
+    int n = 0;
+    for (int p = 0; p < q->npairs; p++) {
+        const ld_qdq_pair *qp = &q->pairs[p];
+        double sq = INFINITY;
+        if (!qp->weight) {
+            sq = ld_err_sqnr(&S->c.nodes[qp->dq].outs[0].iso);
+        } else if (qp->float_w && g->values[qp->out].const_val) {
+            const float *a = qp->float_w->data, *b = g->values[qp->out].const_val->data;
+            double see = 0, srr = 0;
+            for (int64_t e = 0; e < qp->float_w->numel; e++) {
+                double d = (double)a[e] - b[e];
+                see += d * d;
+                srr += (double)a[e] * a[e];
+            }
+            sq = see == 0 ? INFINITY : srr == 0 ? -INFINITY : 10 * log10(srr / see);
+        } else {
+            continue;
+        }
+        if (isinf(sq) && sq > 0) continue;
+        out[n++] = (cand){qp->dq, sq, sq < S->c.opts.tol.min_sqnr};
+    }
+    qsort(out, n, sizeof *out, cmp_cand);
+    return n;
+}
+
 static int rank_nodes(search *S, cand *out) {
+    if (S->c.opts.qdq) return rank_quantizers(S, out);
     int n = 0;
     for (int i = 0; i < S->c.nnodes; i++) {
         const ld_node_result *nr = &S->c.nodes[i];
@@ -398,6 +430,7 @@ ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_res
     r->tries = S.tries;
     r->seconds = ld_now_sec() - S.t0;
     r->stopped = S.stopped;
+    r->qdq = s->opts.qdq;
     for (int k = 0; k < S.nruns; k++) ld_sample_run_close(S.runs[k]);
     free(S.runs);
     free(S.cur);

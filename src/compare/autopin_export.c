@@ -74,9 +74,63 @@ static char *regex_escape(const char *s) {
     return b.p;
 }
 
+/* ModelOpt's name of the quantizer at input k of node n: the module path the exporter wrote
+ * into the node name ("/layers/layers.0/c1/Conv" -> "layers.0.c1") and input_quantizer or,
+ * for a constant weight, weight_quantizer. */
+static void modelopt_name(const ld_node *n, bool weight, char *buf, size_t len) {
+    const char *end = strrchr(n->name, '/'), *start = end;
+    while (start && start > n->name && start[-1] != '/') start--;
+    if (!end || end == n->name) snprintf(buf, len, "%s.%s", n->name, weight ? "weight_quantizer" : "input_quantizer");
+    else snprintf(buf, len, "%.*s.%s", (int)(end - start), start, weight ? "weight_quantizer" : "input_quantizer");
+}
+
+/* QDQ: the disabled quantizers as ONNX Runtime nodes_to_exclude (the nodes reading them) or
+ * ModelOpt quantizer names with a quant_cfg disabling them. */
+static char *qdq_export(ld_pin_format f, const ld_graph *g, const ld_autopin_result *r) {
+    cJSON *a = cJSON_CreateArray(), *cfg = cJSON_CreateObject();
+    bool *seen = calloc(g->nnodes + 1, sizeof(bool));
+    for (int p = 0; seen && p < r->qdq->npairs; p++) {
+        const ld_qdq_pair *qp = &r->qdq->pairs[p];
+        if (!r->pinned[qp->dq]) continue;
+        for (int i = 0; i < g->nnodes; i++)
+            for (int k = 0; k < g->nodes[i].nin; k++) {
+                if (g->nodes[i].in[k] != qp->out) continue;
+                if (f == LD_FMT_ORT) {
+                    if (!seen[i]) cJSON_AddItemToArray(a, cJSON_CreateString(g->nodes[i].name));
+                    seen[i] = true;
+                } else {
+                    char name[512], pat[520];
+                    modelopt_name(&g->nodes[i], qp->weight, name, sizeof name);
+                    cJSON_AddItemToArray(a, cJSON_CreateString(name));
+                    snprintf(pat, sizeof pat, "*%s", name);
+                    cJSON *off = cJSON_CreateObject();
+                    cJSON_AddBoolToObject(off, "enable", false);
+                    cJSON_AddItemToObject(cfg, pat, off);
+                }
+            }
+    }
+    free(seen);
+    cJSON *root = a;
+    if (f == LD_FMT_MODELOPT) {
+        root = cJSON_CreateObject();
+        cJSON_AddItemToObject(root, "quantizers_to_disable", a);
+        cJSON_AddItemToObject(root, "quant_cfg", cfg);
+    } else {
+        cJSON_Delete(cfg);
+    }
+    char *t = cJSON_Print(root);
+    cJSON_Delete(root);
+    sbuf b = {0};
+    sb_add(&b, t ? t : "");
+    sb_add(&b, "\n");
+    free(t);
+    return b.p;
+}
+
 char *ld_pins_export(ld_pin_format f, const ld_model *m, const ld_autopin_result *r,
                      const ld_autopin_opts *o, ld_target target) {
     const ld_graph *g = m->graph;
+    if (r->qdq && (f == LD_FMT_ORT || f == LD_FMT_MODELOPT)) return qdq_export(f, g, r);
     sbuf b = {0};
     sb_add(&b, "");
     int first = 1;

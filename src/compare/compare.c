@@ -171,7 +171,7 @@ static void channel_layout(const ld_tensor *t, int *nch, int64_t *inner) {
     }
 }
 
-static void measure(ld_compare *c, ld_tensor_result *r, const ld_tensor *ref, const ld_tensor *iso,
+void cmp_measure(ld_compare *c, ld_tensor_result *r, const ld_tensor *ref, const ld_tensor *iso,
                     const ld_tensor *tgt, ld_target store, const ld_sat *sat_iso, const ld_sat *sat_prop) {
     if (!r->measured && !r->ref.count) {   /* first sample fixes the layout */
         r->dtype = ref->dtype;
@@ -220,8 +220,10 @@ static ld_status target_inputs(cmp_state *s, int i, ld_tensor **tin, ld_tensor *
         if (!tin[k]) return ld_error(LD_ERR_INTERNAL, "target input '%s' is not available", g->values[v].name);
         bool cst = g->values[v].const_val != NULL;
         ld_target f = input_format(s->c, n, i, cst);
-        if (cst) LD_TRY(const_target(s, v, f, &tin[k]));
-        else if (s->fmt[v] != f) LD_TRY(cast_input(tin[k], f, &ttmp[k], &tin[k]));
+        if (cst) {
+            LD_TRY(const_target(s, v, f, &tin[k]));
+            cmp_qdq_const(s, v, &tin[k]);
+        } else if (s->fmt[v] != f) LD_TRY(cast_input(tin[k], f, &ttmp[k], &tin[k]));
     }
     return LD_OK;
 }
@@ -231,6 +233,7 @@ ld_status cmp_run_node(cmp_state *s, int i) {
     ld_graph *g = c->model->graph;
     const ld_node *n = &g->nodes[i];
     ld_node_result *nr = &c->nodes[i];
+    if (nr->quantizer >= 0) return cmp_qdq_node(s, i, nr->quantizer);   /* folded weights never run */
     int nin = n->nin, nout = n->nout;
     node_args a;
     LD_TRY(args_open(&a, nin, nout));
@@ -268,6 +271,7 @@ ld_status cmp_run_node(cmp_state *s, int i) {
             else if (c->opts.isolated && !iso_short) st = cast_input(rin[k], f, &itmp[k], &iin[k]);
             else iin[k] = rin[k];
         }
+        if (c->opts.qdq) cmp_qdq_iso_inputs(s, i, iin);
         if (st == LD_OK && c->opts.isolated) st = alloc_outs(n, iout);
         if (st == LD_OK && iso_short) {
             for (int k = 0; st == LD_OK && k < nout; k++)
@@ -290,7 +294,7 @@ ld_status cmp_run_node(cmp_state *s, int i) {
         int v = n->out[k];
         if (v < 0) continue;
         ld_tensor *tv = (fl && p->target != LD_TARGET_FP32) ? tout[k] : rout[k];
-        measure(c, &nr->outs[k], rout[k], fl ? (c->opts.isolated ? iout[k] : NULL) : tv, tv, store, k == 0 ? &sat_iso : NULL, k == 0 ? &sat_prop : NULL);
+        cmp_measure(c, &nr->outs[k], rout[k], fl ? (c->opts.isolated ? iout[k] : NULL) : tv, tv, store, k == 0 ? &sat_iso : NULL, k == 0 ? &sat_prop : NULL);
         ld_exec_put(&s->rx, v, rout[k], true);
         ld_exec_put(&s->tx, v, tv, tv != rout[k]);   /* non-float results are shared */
         s->fmt[v] = fl ? store : LD_TARGET_FP32;
@@ -303,6 +307,7 @@ ld_status cmp_run_node(cmp_state *s, int i) {
      * side first; a shared value the kept target side still borrows is handed over to it */
     ld_exec_free_dead(&s->tx, i, NULL);
     ld_exec_free_dead(&s->rx, i, &s->tx);
+    if (s->qiso) cmp_qdq_release(s, i);
     return LD_OK;
 }
 
@@ -312,6 +317,7 @@ ld_status cmp_run_target_node(cmp_state *s, int i) {
     ld_graph *g = c->model->graph;
     const ld_node *n = &g->nodes[i];
     const ld_policy *p = &c->opts.policy;
+    if (c->nodes[i].quantizer >= 0) return cmp_qdq_target_node(s, i, c->nodes[i].quantizer);
     int nin = n->nin, nout = n->nout;
     node_args a;
     LD_TRY(args_open(&a, nin, nout));
@@ -362,6 +368,9 @@ ld_status ld_compare_init(ld_compare *c, ld_model *m, const ld_compare_opts *o) 
         nr->folded = n->folded;
         nr->pinned = o->policy.pinned && o->policy.pinned[i];
         nr->quantized = !nr->pinned && ld_policy_quantizes(&o->policy, n);
+        nr->quantizer = o->qdq ? o->qdq->of_node[i] : -1;
+        for (int k = 0; o->qdq && k < n->nin; k++)
+            if (n->in[k] >= 0 && o->qdq->of_value[n->in[k]] >= 0) nr->quantized = true;
         nr->nout = n->nout;
         nr->outs = calloc(n->nout + 1, sizeof *nr->outs);
         if (!nr->outs) return ld_oom();
@@ -377,6 +386,12 @@ ld_status ld_compare_init(ld_compare *c, ld_model *m, const ld_compare_opts *o) 
         }
     }
     c->noutputs = g->noutputs;
+    if (o->qdq && o->qdq->npairs) {   /* per-comparison copy: statistics accumulate here */
+        c->quant = malloc(sizeof *c->quant * o->qdq->npairs);
+        if (!c->quant) return ld_oom();
+        memcpy(c->quant, o->qdq->pairs, sizeof *c->quant * o->qdq->npairs);
+        c->nquant = o->qdq->npairs;
+    }
     return LD_OK;
 }
 
@@ -410,6 +425,8 @@ void cmp_state_free(cmp_state *s) {
     ld_exec_destroy(&s->rx);
     for (int v = 0; s->cconst && v < g->nvalues; v++) ld_tensor_free(s->cconst[v]);
     free(s->cconst);
+    for (int v = 0; s->qiso && v < g->nvalues; v++) ld_tensor_free(s->qiso[v]);
+    free(s->qiso);
     free(s->fmt);
     free(s);
 }
@@ -427,7 +444,9 @@ ld_status cmp_state_open(ld_compare *c, const ld_feed *in, cmp_state **out) {
     }
     s->fmt = calloc(g->nvalues + 1, sizeof *s->fmt);
     s->cconst = calloc(g->nvalues + 1, sizeof *s->cconst);
-    if (st == LD_OK && (!s->fmt || !s->cconst)) st = ld_oom();
+    if (c->opts.qdq) s->qiso = calloc(g->nvalues + 1, sizeof *s->qiso);
+    if (st == LD_OK && (!s->fmt || !s->cconst || (c->opts.qdq && !s->qiso))) st = ld_oom();
+    if (st == LD_OK) cmp_qdq_open(s);
     for (int k = 0; st == LD_OK && k < in->n; k++) {
         st = ld_exec_set_input(&s->rx, in->items[k].name, in->items[k].t);
         if (st == LD_OK) st = ld_exec_set_input(&s->tx, in->items[k].name, in->items[k].t);
@@ -492,7 +511,7 @@ ld_status ld_compare_add_pair(ld_compare *c, int node, int out, const ld_tensor 
     }
     ld_tensor_result *tr = &c->nodes[node].outs[out];
     ld_target store = c->opts.policy.target;
-    measure(c, tr, r, NULL, o, store, NULL, NULL);
+    cmp_measure(c, tr, r, NULL, o, store, NULL, NULL);
     ld_tensor_clear(&r32);
     ld_tensor_clear(&o32);
     return LD_OK;

@@ -4,6 +4,7 @@
 ** labelled accuracy) of the first model output; and releasing the result.
 */
 #include "ld_compare.h"
+#include "compare_state.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -105,6 +106,10 @@ ld_status ld_compare_finish(ld_compare *c, const int64_t *labels, int64_t nlabel
             if (e->subnormal || r->iso.subnormal) r->flags |= LD_FLAG_SUBNORMAL;
             if (!r->iso_pass) r->flags |= LD_FLAG_ISO_FAIL;
             if (!r->prop_pass) r->flags |= LD_FLAG_PROP_FAIL;
+            if (nr->quantizer >= 0) {   /* a quantizer: its consumer is the quantized node */
+                if (!r->iso_pass || !r->prop_pass) c->passed = false;
+                continue;
+            }
             if (!r->iso_pass && c->first_iso.node < 0) {
                 c->first_iso.node = i;
                 c->first_iso.out = k;
@@ -118,6 +123,7 @@ ld_status ld_compare_finish(ld_compare *c, const int64_t *labels, int64_t nlabel
             if (!r->iso_pass || !r->prop_pass) c->passed = false;
         }
     }
+    cmp_qdq_reasons(c);
     classify(c, labels, nlabels);
     return LD_OK;
 }
@@ -132,6 +138,7 @@ void ld_compare_free(ld_compare *c) {
     }
     free(c->nodes);
     free(c->outputs);
+    free(c->quant);
     ld_tensor_free(c->ref_out0);
     ld_tensor_free(c->tgt_out0);
     memset(c, 0, sizeof *c);

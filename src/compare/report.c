@@ -204,6 +204,8 @@ cJSON *ld_report_json(const ld_compare *c, const ld_report_meta *meta) {
     }
     cJSON_AddNumberToObject(sum, "seconds", c->seconds);
 
+    if (c->opts.qdq) cJSON_AddItemToObject(r, "qdq", ld_report_qdq_json(c));
+
     cJSON *nodes = cJSON_AddArrayToObject(r, "nodes");
     for (int i = 0; i < c->nnodes; i++) {
         const ld_node *n = &g->nodes[i];
@@ -320,6 +322,7 @@ void ld_report_print(FILE *f, const ld_compare *c, const ld_report_meta *meta, l
     fprintf(f, "%s: %s%s vs FP32 reference, %lld sample%s, %d nodes\n", meta->model_path,
             ld_target_format(c->opts.policy.target)->long_name, blk, (long long)c->samples, c->samples == 1 ? "" : "s",
             g->nnodes);
+    if (c->opts.qdq) ld_report_qdq_print(f, c);
     fprintf(f, "%5s  %-36s %-18s %-16s %9s %9s %10s %s\n", "#", "node", "op", "shape", "iso SQNR", "prop SQNR", "max rel", "flags");
     int shown = 0, hidden = 0;
     for (int i = 0; i < c->nnodes; i++) {

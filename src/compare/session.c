@@ -26,6 +26,26 @@ static ld_status load_samples(ld_session *s, const char *data_path, ld_feed **fe
     return LD_OK;
 }
 
+/* --target qdq (or no target on a model with quantizers): the QDQ plan, float weights. */
+static ld_status open_qdq(ld_session *s) {
+    const ld_workload *a = &s->w;
+    LD_TRY(ld_qdq_plan(s->model->graph, &s->qdq));
+    if (!s->qdq.npairs) {
+        char names[128];
+        if (a->target_auto)
+            return ld_error(LD_ERR_USAGE, "compare: missing --target (%s); %s has no QuantizeLinear/DequantizeLinear quantizers to compare as written",
+                            ld_target_names(names, sizeof names, ", ", false), a->model);
+        return ld_error(LD_ERR_DATA, "%s: --target qdq needs QuantizeLinear/DequantizeLinear quantizers and the model has none", a->model);
+    }
+    if (a->float_model) {
+        ld_status st = ld_model_load(a->float_model, &s->float_model);
+        if (st != LD_OK) return ld_err_prefix_path(st, a->float_model);
+        LD_TRY(ld_qdq_float_model(&s->qdq, s->model->graph, s->float_model->graph, a->float_model));
+    }
+    s->opts.qdq = &s->qdq;
+    return LD_OK;
+}
+
 ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     memset(s, 0, sizeof *s);
     s->w = *w;
@@ -50,6 +70,7 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     }
     if (a->class_names) LD_TRY(ld_class_names_load(a->class_names, &s->class_names, &s->nclass_names));
 
+    if (ld_target_format(a->target)->as_written) LD_TRY(open_qdq(s));
     s->opts.policy.target = a->target;
     s->opts.policy.fallback = a->fallback;
     s->opts.policy.accum_fp16 = a->accum_fp16;
@@ -92,6 +113,8 @@ void ld_session_close(ld_session *s) {
     free(s->labels);
     free(s->pinned);
     ld_calib_clear(&s->calib);
+    ld_qdq_free(&s->qdq);
+    ld_model_free(s->float_model);
     ld_model_free(s->model);
     memset(s, 0, sizeof *s);
 }

@@ -83,9 +83,14 @@ static const ld_op_traits traits[] = {
     {"", "Einsum", KEEP, OTHER, NOQ, NULL},
     {"", "DFT", KEEP, OTHER, NOQ, NULL},
     {"", "STFT", KEEP, OTHER, NOQ, NULL},
+    /* explicit quantization (QDQ models): compare --target qdq pairs them up */
+    {"", "QuantizeLinear", 0, LD_OPK_QUANTIZE, NOQ, NULL},
+    {"", "DequantizeLinear", 0, LD_OPK_DEQUANTIZE, NOQ, NULL},
+    {"com.microsoft", "QuantizeLinear", 0, LD_OPK_QUANTIZE, NOQ, NULL},
+    {"com.microsoft", "DequantizeLinear", 0, LD_OPK_DEQUANTIZE, NOQ, NULL},
 };
-/* 46 rows: a row added or lost on purpose updates this (and test_op_traits checks each). */
-static_assert(LD_ARRAY_LEN(traits) == 46, "op traits table size");
+/* 50 rows: a row added or lost on purpose updates this (and test_op_traits checks each). */
+static_assert(LD_ARRAY_LEN(traits) == 50, "op traits table size");
 
 static const ld_op_traits no_traits = {"", NULL, 0, LD_OPK_OTHER, NOQ, NULL};
 
@@ -93,6 +98,7 @@ static const char *const kind_names[] = {
     [LD_OPK_OTHER] = "other", [LD_OPK_CONV] = "Conv", [LD_OPK_CONV_TRANSPOSE] = "ConvTranspose",
     [LD_OPK_GEMM] = "Gemm", [LD_OPK_MATMUL] = "MatMul", [LD_OPK_REDUCE] = "Reduce",
     [LD_OPK_GLOBAL_AVG_POOL] = "GlobalAveragePool", [LD_OPK_LAYER_NORM] = "LayerNormalization",
+    [LD_OPK_QUANTIZE] = "QuantizeLinear", [LD_OPK_DEQUANTIZE] = "DequantizeLinear",
 };
 static_assert(LD_ARRAY_LEN(kind_names) == LD_OPK_COUNT, "a name per op kind");
 

@@ -93,6 +93,10 @@ static const ld_format formats[] = {
                          .min_sqnr = 5, .goal_sqnr = 20, .round = round_fp4e2m1, .block = LD_BLOCK_MXFP4,
                          .max_sat = 0.1,
                          .block_size = 32},
+    [LD_TARGET_QDQ] = {.name = "qdq", .long_name = "QDQ (as written)", .max = FLT_MAX,
+                       .min_normal = FLT_MIN, .min_subnormal = 1.401298464324817e-45,
+                       .mant_bits = 23, .as_written = true, .onnx_dtype = 1, .min_sqnr = 20,
+                       .goal_sqnr = 25, .round = round_none},
 };
 /* unsized on purpose: a row missing at the end fails here, one missing in between fails
  * test_precision's check that every row has a name and a round function */
@@ -177,6 +181,7 @@ bool ld_policy_quantizes(const ld_policy *p, const ld_node *n) {
 
 ld_target ld_policy_storage(const ld_policy *p, const ld_node *n) {
     (void)n;
+    if (formats[p->target].as_written) return LD_TARGET_FP32;
     return formats[p->target].quantized ? p->fallback : p->target;
 }
 
@@ -195,7 +200,7 @@ static void round_outputs(ld_target t, const ld_node *n, ld_tensor **out) {
 ld_status ld_policy_run_node(const ld_policy *p, ld_exec *ex, const ld_node *n, ld_tensor **in,
                              ld_tensor **out, ld_sat *sat) {
     int index = ex && ld_exec_graph(ex) ? (int)(n - ld_exec_graph(ex)->nodes) : -1;
-    if (node_pinned(p, n, index) || formats[p->target].reference) return ld_node_run(ex, n, in, out);
+    if (node_pinned(p, n, index) || formats[p->target].reference || formats[p->target].as_written) return ld_node_run(ex, n, in, out);
     ld_target store = ld_policy_storage(p, n);
     if (ld_policy_quantizes(p, n) && formats[p->target].block) {
         LD_TRY(ld_block_run_node(p, ex, n, in, out, sat));
