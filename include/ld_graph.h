@@ -60,6 +60,9 @@ typedef struct ld_node {
     void *kstate;            /* kernel-private state (op->free_state frees it) */
     int orig_index;          /* position in the file */
     bool unnamed;            /* the file gives no name: `name` is layerdiff's "<op_type>_<index>" */
+    int inlined;             /* > 0: moved here from the taken branch of an If with a constant
+                                condition, this many If levels deep; `name` is then the path
+                                "<If name>/<branch>/<node name>" (inline_if.c) */
 } ld_node;
 
 typedef struct ld_value {
@@ -116,6 +119,7 @@ typedef struct ld_model {
 
 enum {
     LD_LOAD_LENIENT = 1u << 0,   /* keep going past unsupported nodes (for inspect) */
+    LD_LOAD_KEEP_BRANCHES = 1u << 1,   /* keep Ifs with a constant condition as they are */
 };
 
 /* Load and plan a model: parse, build the graph, resolve outer names, topologically sort,
@@ -149,6 +153,10 @@ ld_status ld_graph_toposort(ld_graph *g);
 ld_status ld_graph_bind_kernels(ld_graph *g);
 ld_status ld_graph_fold_constants(ld_graph *g);
 void ld_graph_compute_last_use(ld_graph *g);
+/* Replace every If whose condition is a constant by the nodes of the branch it takes (names
+ * prefixed "<If name>/<branch>/", values likewise), in g and its subgraphs; *count gets the
+ * number of Ifs replaced (inline_if.c). The caller re-plans (toposort, kernels, folding). */
+ld_status ld_graph_inline_branches(ld_graph *g, int *count);
 /* Infer dtype/shape of every value (value.info) from the given input shapes (tensors whose
  * data may be NULL; NULL entry = use declared shape with symbolic dims = default_dim). */
 ld_status ld_graph_infer_shapes(ld_graph *g, ld_tensor **inputs, int64_t default_dim);

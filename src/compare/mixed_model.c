@@ -181,6 +181,10 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
     LD_TRY(ld_out_check(out_path, force ? LD_OUT_FORCE : 0));
     const ld_graph *g = m->graph;
     for (int i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].inlined)
+            return ld_error(LD_ERR_UNSUPPORTED, "--write-model: node '%s' (%s) runs inlined from an If with a constant "
+                            "condition; writing pins inside If branches is not supported yet", g->nodes[i].name, g->nodes[i].op_type);
+    for (int i = 0; i < g->nnodes; i++)
         if (g->nodes[i].nimplicit || (g->nodes[i].op && (g->nodes[i].op->flags & LD_OPF_SUBGRAPH)))
             return ld_error(LD_ERR_UNSUPPORTED, "--write-model: node '%s' (%s) has subgraphs, which are not supported", g->nodes[i].name, g->nodes[i].op_type);
     LD_TRY(ld_graph_infer_shapes((ld_graph *)g, NULL, 1));

@@ -370,10 +370,19 @@ int64_t ld_model_opset(const ld_model *m, const char *domain) {
     return 0;
 }
 
-static ld_status plan_graph(ld_graph *g) {
+static ld_status plan_graph(ld_graph *g, unsigned flags) {
     LD_TRY(ld_graph_toposort(g));
     LD_TRY(ld_graph_bind_kernels(g));
     LD_TRY(ld_graph_fold_constants(g));
+    /* an If whose condition folded to a constant becomes the nodes of its taken branch; their
+     * own Ifs may become constant in turn (nested bodies), so repeat until nothing changes */
+    for (int count = 1; count && !(flags & LD_LOAD_KEEP_BRANCHES);) {
+        LD_TRY(ld_graph_inline_branches(g, &count));
+        if (!count) break;
+        LD_TRY(ld_graph_toposort(g));
+        LD_TRY(ld_graph_bind_kernels(g));
+        LD_TRY(ld_graph_fold_constants(g));
+    }
     ld_graph_compute_last_use(g);
     return LD_OK;
 }
@@ -413,7 +422,7 @@ static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, u
     }
     if (st == LD_OK) st = build_graph(NULL, m, mp->graph, &m->graph);
     onnx__model_proto__free_unpacked(mp, NULL);
-    if (st == LD_OK) st = plan_graph(m->graph);
+    if (st == LD_OK) st = plan_graph(m->graph, flags);
     if (st != LD_OK) { ld_model_free(m); return st; }
     *out = m;
     return LD_OK;
@@ -453,16 +462,18 @@ static void attr_free(ld_attr *a) {
     free(a->graphs);
 }
 
+void ld_node_free_fields(ld_node *n) {
+    free(n->name); free(n->op_type); free(n->domain); free(n->in); free(n->out);
+    free(n->implicit);
+    for (int a = 0; a < n->nattr && n->attrs; a++) attr_free(&n->attrs[a]);
+    free(n->attrs);
+    free(n->kstate);
+    memset(n, 0, sizeof *n);
+}
+
 static void graph_free(ld_graph *g) {
     if (!g) return;
-    for (int i = 0; i < g->nnodes; i++) {
-        ld_node *n = &g->nodes[i];
-        free(n->name); free(n->op_type); free(n->domain); free(n->in); free(n->out);
-        free(n->implicit);
-        for (int a = 0; a < n->nattr && n->attrs; a++) attr_free(&n->attrs[a]);
-        free(n->attrs);
-        free(n->kstate);
-    }
+    for (int i = 0; i < g->nnodes; i++) ld_node_free_fields(&g->nodes[i]);
     for (int i = 0; i < g->nvalues; i++) {
         ld_value *v = &g->values[i];
         free(v->name);

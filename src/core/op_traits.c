@@ -83,9 +83,11 @@ static const ld_op_traits traits[] = {
     {"", "Einsum", KEEP, OTHER, NOQ, NULL},
     {"", "DFT", KEEP, OTHER, NOQ, NULL},
     {"", "STFT", KEEP, OTHER, NOQ, NULL},
+    /* control flow the planner can see through */
+    {"", "If", LD_OPT_BRANCH, OTHER, NOQ, NULL},
 };
-/* 46 rows: a row added or lost on purpose updates this (and test_op_traits checks each). */
-static_assert(LD_ARRAY_LEN(traits) == 46, "op traits table size");
+/* 47 rows: a row added or lost on purpose updates this (and test_op_traits checks each). */
+static_assert(LD_ARRAY_LEN(traits) == 47, "op traits table size");
 
 static const ld_op_traits no_traits = {"", NULL, 0, LD_OPK_OTHER, NOQ, NULL};
 

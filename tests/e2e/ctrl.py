@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""Control-flow fixtures for test_ctrl.sh (random weights, written to OUTDIR, never committed).
+
+if_const.onnx: the network lives in the then_branch of If 'If_0' whose condition is a constant
+  initializer: Conv_3 -> Relu_4 -> nested If 'If_1' (constant false: else_branch Mul_s2, reading
+  the then_branch's own initializer) -> Loop 'Loop_2' (2 iterations, its body reads Relu_4's
+  output from the branch) -> Mul_5 -> Big_6 (x 1e5: overflows FP16) -> Div_7 (back down).
+  The branch's second output is its own initializer 's' (the inliner adds an Identity).
+  The untaken else_branch has different nodes. Outputs y = Sigmoid(If out 0), aux.
+if_input.onnx: same body, but the condition is computed from the input (stays an If).
+x.npy: the input.
+Usage: ctrl.py OUTDIR"""
+import sys, numpy as np
+from onnx import helper, TensorProto as TP, numpy_helper as nh
+
+out = sys.argv[1]
+rng = np.random.default_rng(7)
+F = TP.FLOAT
+vi = lambda n, s=None: helper.make_tensor_value_info(n, F, s)
+
+
+def then_branch():
+    nested = helper.make_node('If', ['flag'], ['i1'], name='If_1',
+        then_branch=helper.make_graph([helper.make_node('Neg', ['r'], ['n1'], name='Neg_0')], 'then_1', [], [vi('n1')]),
+        else_branch=helper.make_graph([helper.make_node('Mul', ['r', 's2'], ['m1'], name='Mul_s2')], 'else_1', [], [vi('m1')]))
+    loop_body = helper.make_graph(
+        [helper.make_node('Identity', ['c_in'], ['c_out'], name='keep'),
+         helper.make_node('Add', ['v', 'r'], ['v_out'], name='acc')], 'loop_body',
+        [helper.make_tensor_value_info('it', TP.INT64, []), helper.make_tensor_value_info('c_in', TP.BOOL, []), vi('v')],
+        [helper.make_tensor_value_info('c_out', TP.BOOL, []), vi('v_out')])
+    nodes = [helper.make_node('Conv', ['x', 'W'], ['c'], name='Conv_3', pads=[1, 1, 1, 1]),
+             helper.make_node('Relu', ['c'], ['r'], name='Relu_4'), nested,
+             helper.make_node('Loop', ['trips', '', 'i1'], ['lp'], name='Loop_2', body=loop_body),
+             helper.make_node('Mul', ['lp', 's'], ['o5'], name='Mul_5'),
+             helper.make_node('Mul', ['o5', 'big'], ['o6'], name='Big_6'),
+             helper.make_node('Div', ['o6', 'big'], ['o'], name='Div_7')]
+    inits = [nh.from_array(np.array([0.5], np.float32), 's'), nh.from_array(np.array([1.5], np.float32), 's2'),
+             nh.from_array(np.array(2, np.int64), 'trips'), nh.from_array(np.array([1e5], np.float32), 'big')]
+    return helper.make_graph(nodes, 'then_0', [], [vi('o'), vi('s')], inits)
+
+
+def else_branch():
+    return helper.make_graph([helper.make_node('Identity', ['x'], ['e0'], name='Other'),
+                              helper.make_node('ReduceMax', ['x'], ['e1'], keepdims=0, axes=[0, 1, 2, 3], name='Other_max')], 'else_0', [], [vi('e0'), vi('e1')])
+
+
+W = (rng.standard_normal((3, 3, 3, 3)) * 0.3).astype(np.float32)
+
+
+def model(const_cond):
+    inits = [nh.from_array(W, 'W'),
+             nh.from_array(np.array(False), 'flag')]
+    nodes = []
+    if const_cond:
+        inits.append(nh.from_array(np.array(True), 'cond'))
+    else:
+        inits.append(nh.from_array(np.array(-1e9, np.float32), 'floor'))
+        nodes += [helper.make_node('ReduceSum', ['x'], ['tot'], keepdims=0, name='tot'),
+                  helper.make_node('Greater', ['tot', 'floor'], ['cond'], name='cond')]
+    nodes += [helper.make_node('If', ['cond'], ['y_if', 'aux'], name='If_0', then_branch=then_branch(),
+                               else_branch=else_branch()),
+              helper.make_node('Sigmoid', ['y_if'], ['y'], name='Sig')]
+    g = helper.make_graph(nodes, 'ctrl', [vi('x', [1, 3, 8, 8])], [vi('y', [1, 3, 8, 8]), vi('aux')], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)], producer_name='layerdiff-tests')
+    m.ir_version = 8
+    return m
+
+
+open(out + '/if_const.onnx', 'wb').write(model(True).SerializeToString())
+open(out + '/if_input.onnx', 'wb').write(model(False).SerializeToString())
+np.save(out + '/x.npy', rng.uniform(0, 1, (1, 3, 8, 8)).astype(np.float32))

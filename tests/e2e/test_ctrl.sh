@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# End-to-end tests of control flow: `inspect` prints If/Loop bodies as a tree, and an If whose
+# condition is a constant is inlined at plan time so the layers of its taken branch are rows of
+# the comparison (hierarchical names), pinnable by name and glob, and found by autopin; the
+# inlined model computes what the If computes (layerdiff's own If kernel and, where installed,
+# ONNX Runtime). Fixtures come from tests/e2e/ctrl.py.
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+$PY tests/e2e/ctrl.py "$TMP"
+C="$TMP/if_const.onnx --input x=$TMP/x.npy"
+
+# ---- inspect: the bodies as an indented tree with node counts
+expect_rc 0 "inspect a model with nested bodies" $LD inspect $TMP/if_const.onnx
+expect_out 'nodes +2 \(0 folded at load\), 13 more inside the subgraphs of 1 node' "node counts include the bodies"
+expect_out "^        then_branch 'then_0': 7 nodes \(4 more in nested bodies\)" "a body line with its node counts"
+expect_out "^            body 'loop_body': 2 nodes" "a nested Loop body one level deeper"
+expect_out "^                 1  acc +Add" "nested body nodes listed under it"
+expect_out "condition is constant true: run and compare inline then_branch" "says the branch will be inlined"
+expect_rc 0 "inspect --no-nodes keeps the subgraph tree" $LD inspect $TMP/if_input.onnx --no-nodes
+expect_out "^subgraphs" "subgraphs section"
+expect_out "^        else_branch 'else_0': 2 nodes" "tree without node lists"
+expect_rc 0 "inspect --json" $LD inspect $TMP/if_const.onnx --json
+cp "$TMP/out" "$TMP/i.json"
+$PY - "$TMP/i.json" >"$TMP/out" 2>&1 <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d['nodes_in_subgraphs'] == 13, d['nodes_in_subgraphs']
+ifn = d['nodes'][0]
+sub = {s['attribute']: s for s in ifn['subgraphs']}
+t = sub['then_branch']
+assert t['nodes_total'] == 7 and t['nodes_nested'] == 4, t
+loop = [n for n in t['nodes'] if n['op'] == 'Loop'][0]
+assert [n['name'] for n in loop['subgraphs'][0]['nodes']] == ['keep', 'acc']
+print('inspect tree json ok')
+PYEOF
+expect_out "inspect tree json ok" "JSON nests the bodies"
+
+# ---- run: the inlined branch computes what the If computes
+expect_rc 0 "run the constant-condition model" $LD run $C --mark-all --save-outputs $TMP/const.npz
+expect_rc 0 "run the same body behind a data-dependent If" $LD run $TMP/if_input.onnx --input x=$TMP/x.npy --save-outputs $TMP/input.npz
+$PY - "$TMP" >"$TMP/out" 2>&1 <<'PYEOF'
+import sys, numpy as np
+a, b = np.load(sys.argv[1] + '/const.npz'), np.load(sys.argv[1] + '/input.npz')
+assert 'If_0/then_branch/r' in a.files and 'If_0/then_branch/If_1/else_branch/m1' not in a.files, a.files
+assert np.array_equal(a['y'], b['y']) and np.array_equal(a['aux'], b['aux'])
+print('inlined equals If')
+PYEOF
+expect_out "inlined equals If" "inlined branch output is bitwise the If kernel's"
+ORT_DIR=${ORT_DIR:-.cache/ort}
+if [ -d "$ORT_DIR/node_modules/onnxruntime-node" ] && command -v node >/dev/null; then
+    ORT_DIR=$ORT_DIR node tools/ort_run.js $TMP/if_const.onnx x $TMP/x.npy $TMP/ort.npy >"$TMP/out" 2>&1
+    $PY -c "
+import numpy as np; a=np.load('$TMP/ort.npy'); b=np.load('$TMP/const.npz')['y']
+assert np.max(np.abs(a-b)) <= 1e-5, np.max(np.abs(a-b)); print('ort ok')" >>"$TMP/out" 2>&1
+    expect_out "ort ok" "ONNX Runtime agrees with the inlined model"
+else
+    ok "ONNX Runtime check skipped: onnxruntime-node not installed (tools/ensure_ort.sh)"
+fi
+
+# ---- compare: body nodes are rows, in execution order, with hierarchical names
+expect_rc 1 "compare finds the planted overflow inside the branch" $LD compare $C --target fp16 --report $TMP/r.json
+expect_out "If_0/then_branch/Conv_3 +Conv" "body node row with its path"
+expect_out "first divergent node \(isolated: where the error starts\): #5 'If_0/then_branch/Big_6' \(Mul\)" "first divergent node is the body's Mul"
+expect_out "why: output overflows FP16" "with the overflow reason"
+$PY - "$TMP/r.json" >"$TMP/out" 2>&1 <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+names = [n['name'] for n in r['nodes']]
+want = ['If_0/then_branch/Conv_3', 'If_0/then_branch/Relu_4', 'If_0/then_branch/If_1/else_branch/Mul_s2',
+        'If_0/then_branch/Loop_2', 'If_0/then_branch/Mul_5', 'If_0/then_branch/Big_6', 'If_0/then_branch/Div_7']
+assert [n for n in names if n in want] == want, names
+assert not any('If_1/then_branch' in n or n == 'If_0' for n in names), names
+print('report rows ok')
+PYEOF
+expect_out "report rows ok" "report rows in execution order, untaken branches absent"
+
+# ---- pins and autopin reach body nodes
+expect_rc 0 "--pin with a glob over body nodes fixes it" $LD compare $C --target fp16 --pin 'If_0/then_branch/[BD]*'
+expect_out "5\* If_0/then_branch/Big_6" "pinned body node marked"
+expect_rc 0 "--pin by full body-node name" $LD compare $C --target fp16 --pin If_0/then_branch/Big_6 --pin If_0/then_branch/Div_7
+expect_rc 0 "autopin finds the body nodes" $LD autopin $C --target fp16 -q
+expect_out "^If_0/then_branch/Big_6$" "autopin pins the overflowing body Mul"
