@@ -115,7 +115,15 @@ typedef struct ld_model {
     ld_mapping *maps;        /* mmap'ed external data files */
     int nmaps;
     bool lenient;            /* loaded with LD_LOAD_LENIENT: nodes without a kernel have op NULL */
+    /* while loading only (ld_model_load_opts): Ifs of the main graph to inline whatever their
+     * condition, because the caller knows the branch every run takes; NULL afterwards */
+    const struct ld_branch_choice *choices;
+    int nchoices;
 } ld_model;
+
+/* "Node `node` of the main graph (an If) takes then_branch (then = true) or else_branch on
+ * every run": the loader inlines that branch like one with a constant condition. */
+typedef struct ld_branch_choice { const char *node; bool then; } ld_branch_choice;
 
 enum {
     LD_LOAD_LENIENT = 1u << 0,   /* keep going past unsupported nodes (for inspect) */
@@ -126,6 +134,9 @@ enum {
  * pick a kernel per node, fold constant subgraphs. On error the message names the node. */
 ld_status ld_model_load(const char *path, ld_model **out);
 ld_status ld_model_load_ex(const char *path, unsigned flags, ld_model **out);
+/* Same, inlining the Ifs named in choices[] (see ld_branch_choice). */
+ld_status ld_model_load_choices(const char *path, unsigned flags, const ld_branch_choice *choices, int nchoices,
+                                ld_model **out);
 /* Same, from memory (path is used for messages and external data). */
 ld_status ld_model_load_buffer(const uint8_t *buf, size_t len, const char *path, ld_model **out);
 void ld_model_free(ld_model *m);

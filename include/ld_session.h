@@ -16,6 +16,7 @@
 #ifndef LD_SESSION_H
 #define LD_SESSION_H
 
+#include "ld_branches.h"
 #include "ld_calib.h"
 #include "ld_compare.h"
 #include "ld_data.h"
@@ -58,9 +59,12 @@ typedef struct ld_session {
     char calib_desc[256];
     char data_desc[512];
     ld_compare_opts opts;
+    ld_branch_counts branches;   /* data-dependent Ifs: runs per branch, inlined or not */
 } ld_session;
 
-/* Load the model, data, labels, pins; calibrate when the target needs it. */
+/* Load the model, data, labels, pins; calibrate when the target needs it. An If whose
+ * condition is the same for every feed is inlined (ld_branches_resolve) when the comparison
+ * emulates a precision without separate --calib data. */
 ld_status ld_session_open(ld_session *s, const ld_workload *w);
 void ld_session_close(ld_session *s);
 /* Run the comparison over every sample into c (initialised here). */

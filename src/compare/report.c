@@ -3,6 +3,7 @@
 ** table of a comparison. Non-finite numbers (an SQNR of +inf when there is no error) are
 ** written as JSON null, as JSON has no infinities.
 */
+#include "ld_branches.h"
 #include "ld_report.h"
 #include "ld_numeric.h"
 #include "ld_outfile.h"
@@ -150,6 +151,7 @@ cJSON *ld_report_json(const ld_compare *c, const ld_report_meta *meta) {
         if (o->tol.stat == LD_STAT_QUANTILE) num(t, "error_quantile", o->tol.quantile);
     }
     cJSON_AddBoolToObject(s, "isolated", o->isolated);
+    ld_branches_json(s, meta->branches);
 
     cJSON *sum = cJSON_AddObjectToObject(r, "summary");
     cJSON *fd = cJSON_AddObjectToObject(sum, "first_divergent");
@@ -314,6 +316,7 @@ void ld_report_print(FILE *f, const ld_compare *c, const ld_report_meta *meta, l
     const ld_graph *g = c->model->graph;
     fprintf(f, "%s: %s vs FP32 reference, %lld sample%s, %d nodes\n", meta->model_path,
             ld_target_format(c->opts.policy.target)->long_name, (long long)c->samples, c->samples == 1 ? "" : "s", g->nnodes);
+    ld_branches_print(f, meta->branches);
     fprintf(f, "%5s  %-36s %-18s %-16s %9s %9s %10s %s\n", "#", "node", "op", "shape", "iso SQNR", "prop SQNR", "max rel", "flags");
     int shown = 0, hidden = 0;
     for (int i = 0; i < c->nnodes; i++) {

@@ -5,6 +5,9 @@
 ** one opaque If. Exported models often hold their whole network in such a branch (a branch
 ** chosen by a constant flag, or by a shape the planner folds).
 **
+** The loader's caller may also name Ifs whose branch it knows for every run (ld_branch_choice:
+** the comparison checks the condition of each sample first, src/compare/branches.c).
+**
 ** Names keep the path: a body node "Conv_3" of If "If_0"'s then_branch becomes
 ** "If_0/then_branch/Conv_3", and body values get the same prefix (so they never collide with
 ** the enclosing graph's names). The branch's outputs become the If's outputs (same value ids and
@@ -57,13 +60,24 @@ static void recapture(ld_node *n, ld_graph *g, const int *map) {
     }
 }
 
-/* Replace node i of g (an If with a constant condition) by the nodes of its taken branch. */
+/* The branch an If takes when the caller said so (main graph only), else -1. */
+static int chosen(const ld_graph *g, const ld_node *n) {
+    if (g->parent || !g->model) return -1;
+    for (int c = 0; c < g->model->nchoices; c++)
+        if (!strcmp(g->model->choices[c].node, n->name)) return g->model->choices[c].then;
+    return -1;
+}
+
+/* Replace node i of g (an If with a constant or chosen condition) by the nodes of its taken
+ * branch. */
 static ld_status inline_one(ld_graph *g, int i) {
     ld_node *ifn = &g->nodes[i];
     const ld_tensor *c = g->values[ifn->in[0]].const_val;
-    if (c->kind != LD_KIND_TENSOR || c->numel != 1 || !c->data)
+    int pick = chosen(g, ifn);
+    if (pick < 0 && (c->kind != LD_KIND_TENSOR || c->numel != 1 || !c->data))
         return ld_error(LD_ERR_DATA, "node '%s' (If): the condition must be a single-element tensor", ifn->name);
-    bool cond = ld_dtype_is_float(c->dtype) ? ld_tensor_get_f64(c, 0) != 0.0 : ld_tensor_get_i64(c, 0) != 0;
+    bool cond = pick >= 0 ? pick == 1
+              : ld_dtype_is_float(c->dtype) ? ld_tensor_get_f64(c, 0) != 0.0 : ld_tensor_get_i64(c, 0) != 0;
     const char *branch = cond ? "then_branch" : "else_branch";
     ld_graph *body = ld_attr_graph(ifn, branch);
     if (!body) return ld_error(LD_ERR_DATA, "node '%s' (If): no '%s' subgraph", ifn->name, branch);
@@ -172,7 +186,7 @@ static ld_status inline_graph(ld_graph *g, int *count) {
     for (int i = 0; i < g->nnodes; i++) {
         ld_node *n = &g->nodes[i];
         if (!n->op || !ld_node_has(n, LD_OPT_BRANCH) || n->nin < 1 || n->in[0] < 0) continue;
-        if (!g->values[n->in[0]].const_val) continue;
+        if (!g->values[n->in[0]].const_val && chosen(g, n) < 0) continue;
         LD_TRY(inline_one(g, i));
         (*count)++;
         i--;   /* the branch's first node now sits at i; it is looked at after this loop */

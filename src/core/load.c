@@ -388,7 +388,7 @@ static ld_status plan_graph(ld_graph *g, unsigned flags) {
 }
 
 static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, unsigned flags,
-                             ld_model **out) {
+                             const ld_branch_choice *choices, int nchoices, ld_model **out) {
     *out = NULL;
     LD_TRY(ld_proto_check_depth(buf, len));
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
@@ -398,6 +398,8 @@ static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, u
     if (!m) { onnx__model_proto__free_unpacked(mp, NULL); return ld_oom(); }
     m->path = ld_strdup(path);
     m->lenient = (flags & LD_LOAD_LENIENT) != 0;
+    m->choices = choices;
+    m->nchoices = nchoices;
     const char *slash = strrchr(path, '/');
     m->dir = slash ? ld_strndup(path, slash - path) : ld_strdup(".");
     m->ir_version = mp->has_ir_version ? mp->ir_version : 0;
@@ -423,22 +425,29 @@ static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, u
     if (st == LD_OK) st = build_graph(NULL, m, mp->graph, &m->graph);
     onnx__model_proto__free_unpacked(mp, NULL);
     if (st == LD_OK) st = plan_graph(m->graph, flags);
+    m->choices = NULL;
+    m->nchoices = 0;
     if (st != LD_OK) { ld_model_free(m); return st; }
     *out = m;
     return LD_OK;
 }
 
 ld_status ld_model_load_buffer(const uint8_t *buf, size_t len, const char *path, ld_model **out) {
-    return load_buffer(buf, len, path, 0, out);
+    return load_buffer(buf, len, path, 0, NULL, 0, out);
 }
 
-ld_status ld_model_load_ex(const char *path, unsigned flags, ld_model **out) {
+ld_status ld_model_load_choices(const char *path, unsigned flags, const ld_branch_choice *choices, int nchoices,
+                                ld_model **out) {
     uint8_t *buf;
     size_t len;
     LD_TRY(ld_file_read(path, &buf, &len));
-    ld_status st = load_buffer(buf, len, path, flags, out);
+    ld_status st = load_buffer(buf, len, path, flags, choices, nchoices, out);
     free(buf);
     return st;
+}
+
+ld_status ld_model_load_ex(const char *path, unsigned flags, ld_model **out) {
+    return ld_model_load_choices(path, flags, NULL, 0, out);
 }
 
 ld_status ld_model_load(const char *path, ld_model **out) { return ld_model_load_ex(path, 0, out); }

@@ -7,8 +7,9 @@ if_const.onnx: the network lives in the then_branch of If 'If_0' whose condition
   output from the branch) -> Mul_5 -> Big_6 (x 1e5: overflows FP16) -> Div_7 (back down).
   The branch's second output is its own initializer 's' (the inliner adds an Identity).
   The untaken else_branch has different nodes. Outputs y = Sigmoid(If out 0), aux.
-if_input.onnx: same body, but the condition is computed from the input (stays an If).
-x.npy: the input.
+if_input.onnx: same body, but the condition is sum(x) > 0, computed from the input.
+x.npy: the input; x_same.npz: 4 runs that all take then_branch; x_mixed.npz: runs 1 and 2 of 4
+  take else_branch.
 Usage: ctrl.py OUTDIR"""
 import sys, numpy as np
 from onnx import helper, TensorProto as TP, numpy_helper as nh
@@ -54,7 +55,7 @@ def model(const_cond):
     if const_cond:
         inits.append(nh.from_array(np.array(True), 'cond'))
     else:
-        inits.append(nh.from_array(np.array(-1e9, np.float32), 'floor'))
+        inits.append(nh.from_array(np.array(0, np.float32), 'floor'))
         nodes += [helper.make_node('ReduceSum', ['x'], ['tot'], keepdims=0, name='tot'),
                   helper.make_node('Greater', ['tot', 'floor'], ['cond'], name='cond')]
     nodes += [helper.make_node('If', ['cond'], ['y_if', 'aux'], name='If_0', then_branch=then_branch(),
@@ -69,3 +70,7 @@ def model(const_cond):
 open(out + '/if_const.onnx', 'wb').write(model(True).SerializeToString())
 open(out + '/if_input.onnx', 'wb').write(model(False).SerializeToString())
 np.save(out + '/x.npy', rng.uniform(0, 1, (1, 3, 8, 8)).astype(np.float32))
+xs = rng.uniform(0, 1, (4, 3, 8, 8)).astype(np.float32)
+np.savez(out + '/x_same.npz', x=xs)                        # 4 runs, all take then_branch
+xs[1:3] *= -1
+np.savez(out + '/x_mixed.npz', x=xs)                       # runs 1 and 2 take else_branch

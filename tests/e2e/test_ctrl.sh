@@ -80,3 +80,28 @@ expect_out "5\* If_0/then_branch/Big_6" "pinned body node marked"
 expect_rc 0 "--pin by full body-node name" $LD compare $C --target fp16 --pin If_0/then_branch/Big_6 --pin If_0/then_branch/Div_7
 expect_rc 0 "autopin finds the body nodes" $LD autopin $C --target fp16 -q
 expect_out "^If_0/then_branch/Big_6$" "autopin pins the overflowing body Mul"
+
+# ---- an If on a data-dependent condition: inlined when every run takes the same branch
+expect_rc 1 "compare: all runs take then_branch" $LD compare $TMP/if_input.onnx --target fp16 --data $TMP/x_same.npz --report $TMP/same.json
+expect_out "If 'If_0': then_branch in all 4 runs: its nodes are the rows 'If_0/then_branch/...'" "says the branch was inlined and over how many runs"
+expect_out "If_0/then_branch/Conv_3 +Conv" "the branch's nodes are rows"
+expect_out "first divergent node \(isolated: where the error starts\): #7 'If_0/then_branch/Big_6'" "first divergent body node"
+expect_rc 0 "pins reach the inlined branch" $LD compare $TMP/if_input.onnx --target fp16 --data $TMP/x_same.npz --pin 'If_0/then_branch/[BD]*'
+expect_rc 1 "compare: runs take different branches" $LD compare $TMP/if_input.onnx --target fp16 --data $TMP/x_mixed.npz --report $TMP/mixed.json
+expect_out "If 'If_0': then_branch in 2 runs, else_branch in 2: measured as one row" "counts per branch when runs disagree"
+$PY - "$TMP" >"$TMP/out" 2>&1 <<'PYEOF'
+import json, sys
+t = sys.argv[1]
+s, m = json.load(open(t + '/same.json')), json.load(open(t + '/mixed.json'))
+assert s['settings']['branches'] == [{'node': 'If_0', 'then_runs': 4, 'else_runs': 0, 'inlined': True}], s['settings']
+assert m['settings']['branches'] == [{'node': 'If_0', 'then_runs': 2, 'else_runs': 2, 'inlined': False}], m['settings']
+assert 'If_0' in [n['name'] for n in m['nodes']] and 'If_0' not in [n['name'] for n in s['nodes']]
+try:
+    import jsonschema
+    sch = json.load(open('schemas/layerdiff.report-1.schema.json'))
+    for r in (s, m): jsonschema.Draft202012Validator(sch).validate(r)
+except ImportError:
+    pass
+print('branch counts ok')
+PYEOF
+expect_out "branch counts ok" "report settings.branches, valid against the schema"
