@@ -453,6 +453,16 @@ ld_status cmp_state_run(cmp_state *s) {
         if (g->nodes[i].folded) continue;
         st = cmp_run_node(s, i);
         if (st != LD_OK) cmp_node_error(st, &g->nodes[i]);
+        /* a rounded copy of a constant goes after its last reader, a big one (an embedding
+         * table tied to the output projection) after each reader: keeping every weight's copy
+         * would double a large model's memory (re-runs from a later node round again) */
+        for (int k = 0; k < g->nodes[i].nin; k++) {
+            int v = g->nodes[i].in[k];
+            if (v >= 0 && s->cconst[v] && (g->values[v].last_use == i || s->cconst[v]->nbytes > (16u << 20))) {
+                ld_tensor_free(s->cconst[v]);
+                s->cconst[v] = NULL;
+            }
+        }
         if (i % 50 == 0)
             ld_progress_step(&c->opts.progress, i, g->nnodes, "layerdiff: sample %lld: node %d/%d",
                              (long long)c->samples + 1, i, g->nnodes);
