@@ -63,6 +63,8 @@ typedef struct ld_node {
     int inlined;             /* > 0: moved here from the taken branch of an If with a constant
                                 condition, this many If levels deep; `name` is then the path
                                 "<If name>/<branch>/<node name>" (inline_if.c) */
+    bool chosen;             /* inlined because the caller knew the branch (ld_branch_choice), not
+                                because the condition is a constant */
 } ld_node;
 
 typedef struct ld_value {

@@ -148,6 +148,7 @@ static ld_status inline_one(ld_graph *g, int i) {
         n->out[0] = ifn->out[o];
         n->orig_index = ifn->orig_index;
         n->inlined = depth;
+        n->chosen = pick >= 0 || ifn->chosen;
     }
     if (st != LD_OK) {
         for (int e = 0; nodes && e < nextra; e++) ld_node_free_fields(&extra[e]);
@@ -168,6 +169,7 @@ static ld_status inline_one(ld_graph *g, int i) {
         recapture(n, g, map);
         n->orig_index = ifn->orig_index;
         n->inlined = depth;
+        n->chosen = n->chosen || pick >= 0 || ifn->chosen;
     }
     int nb = body->nnodes;
     body->nnodes = 0;

@@ -8,6 +8,7 @@ if_const.onnx: the network lives in the then_branch of If 'If_0' whose condition
   The branch's second output is its own initializer 's' (the inliner adds an Identity).
   The untaken else_branch has different nodes. Outputs y = Sigmoid(If out 0), aux.
 if_input.onnx: same body, but the condition is sum(x) > 0, computed from the input.
+if_write.onnx: a constant-condition If without a Loop in the branch, for --write-model.
 x.npy: the input; x_same.npz: 4 runs that all take then_branch; x_mixed.npz: runs 1 and 2 of 4
   take else_branch.
 Usage: ctrl.py OUTDIR"""
@@ -67,6 +68,30 @@ def model(const_cond):
     return m
 
 
+def writable():
+    """No Loop (--write-model refuses other subgraphs): If_0 (constant true) -> Relu_4, nested
+    If_1 (constant false) -> Mul by the branch's s2, body_mul (x 1e5: overflows FP16), body_scale
+    (x 1e-5)."""
+    v4 = lambda n: vi(n, [1, 3, 8, 8])
+    nested = helper.make_node('If', ['flag'], ['i1'], name='If_1',
+        then_branch=helper.make_graph([helper.make_node('Neg', ['r'], ['n1'], name='Neg_0')], 'then_1', [], [v4('n1')]),
+        else_branch=helper.make_graph([helper.make_node('Mul', ['r', 's2'], ['m1'], name='Mul_s2')], 'else_1', [], [v4('m1')],
+                                      [nh.from_array(np.array([1.5], np.float32), 's2')]))
+    tb = helper.make_graph([helper.make_node('Relu', ['x'], ['r'], name='Relu_4'), nested,
+                            helper.make_node('Mul', ['i1', 'big'], ['m'], name='body_mul'),
+                            helper.make_node('Mul', ['m', 'small'], ['o'], name='body_scale')], 'then_0', [],
+                           [v4('o')], [nh.from_array(np.array([1e5], np.float32), 'big'),
+                                                        nh.from_array(np.array([1e-5], np.float32), 'small')])
+    eb = helper.make_graph([helper.make_node('Identity', ['x'], ['e'], name='Other')], 'else_0', [], [v4('e')])
+    g = helper.make_graph([helper.make_node('If', ['cond'], ['y_if'], name='If_0', then_branch=tb, else_branch=eb),
+                           helper.make_node('Sigmoid', ['y_if'], ['y'], name='Sig')], 'writable', [v4('x')],
+                          [v4('y')], [nh.from_array(np.array(True), 'cond'), nh.from_array(np.array(False), 'flag')])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)], producer_name='layerdiff-tests')
+    m.ir_version = 8
+    return m
+
+
+open(out + '/if_write.onnx', 'wb').write(writable().SerializeToString())
 open(out + '/if_const.onnx', 'wb').write(model(True).SerializeToString())
 open(out + '/if_input.onnx', 'wb').write(model(False).SerializeToString())
 np.save(out + '/x.npy', rng.uniform(0, 1, (1, 3, 8, 8)).astype(np.float32))

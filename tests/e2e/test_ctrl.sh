@@ -105,3 +105,30 @@ except ImportError:
 print('branch counts ok')
 PYEOF
 expect_out "branch counts ok" "report settings.branches, valid against the schema"
+
+# ---- --write-model: the inlined If is inlined in the written model, pins inside the branch
+expect_rc 0 "autopin --write-model with pins inside a constant-condition branch" $LD autopin $TMP/if_write.onnx --input x=$TMP/x.npy --target fp16 -q --write-model $TMP/w16.onnx
+expect_out "^If_0/then_branch/body_mul$" "the pin is a body node"
+$PY - "$TMP" >"$TMP/out" 2>&1 <<'PYEOF'
+import sys, onnx
+t = sys.argv[1]
+m = onnx.load(t + '/w16.onnx')
+onnx.checker.check_model(m)
+nodes = {n.name: n for n in m.graph.node}
+assert not any(n.op_type == 'If' for n in m.graph.node), [n.op_type for n in m.graph.node]
+assert 'If_0/then_branch/If_1/else_branch/Mul_s2' in nodes and 'If_0/then_branch/body_scale' in nodes, list(nodes)
+inits = {i.name: i.data_type for i in m.graph.initializer}
+prod = {o: n for n in m.graph.node for o in n.output}
+mul = nodes['If_0/then_branch/body_mul']
+a, w = mul.input
+assert prod[a].op_type == 'Cast' and prod[a].attribute[0].i == onnx.TensorProto.FLOAT, 'pinned node reads FP32'
+assert inits[w] == onnx.TensorProto.FLOAT and inits['If_0/then_branch/If_1/else_branch/s2'] == onnx.TensorProto.FLOAT16, inits
+print('written model ok')
+PYEOF
+expect_out "written model ok" "flat written model: body nodes by path, the pin in FP32, the rest FP16"
+expect_rc 0 "layerdiff runs the written model" $LD run $TMP/w16.onnx --input x=$TMP/x.npy
+if [ -d "$ORT_DIR/node_modules/onnxruntime-node" ] && command -v node >/dev/null; then
+    expect_rc 0 "ONNX Runtime runs the written model" env ORT_DIR=$ORT_DIR node tools/ort_run.js $TMP/w16.onnx x $TMP/x.npy $TMP/w16_ort.npy
+fi
+expect_rc 69 "--write-model refuses a branch inlined because every run took it" $LD autopin $TMP/if_input.onnx --data $TMP/x_same.npz --target fp16 -q --write-model $TMP/w2.onnx
+expect_out "would lose the other branch" "says why"
