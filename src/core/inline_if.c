@@ -30,11 +30,8 @@ static char *path_name(const char *prefix, const char *name) {
     return s;
 }
 
-/* Append a value to g (values may move); *id gets its index. */
-static ld_status value_append(ld_graph *g, char *name, int *id) {
-    ld_value *nv = realloc(g->values, sizeof *nv * (g->nvalues + 1));
-    if (!nv) { free(name); return ld_oom(); }
-    g->values = nv;
+/* Append a value to g, whose values array the caller made long enough (values_reserve). */
+static void value_append(ld_graph *g, char *name, int *id) {
     ld_value *v = &g->values[g->nvalues];
     memset(v, 0, sizeof *v);
     v->name = name;
@@ -43,7 +40,6 @@ static ld_status value_append(ld_graph *g, char *name, int *id) {
     v->last_use = -1;
     v->decl_ndim = -1;
     *id = g->nvalues++;
-    return LD_OK;
 }
 
 /* Point the captured values of every subgraph of node n (one level: deeper graphs capture
@@ -103,7 +99,10 @@ static ld_status inline_one(ld_graph *g, int i) {
             direct[o] = true;
         }
     }
-    ld_status st = LD_OK;
+    /* room for every branch value at once (one realloc per value would copy n^2 bytes) */
+    ld_value *grown = realloc(g->values, sizeof *grown * (g->nvalues + body->nvalues + 1));
+    ld_status st = grown ? LD_OK : ld_oom();
+    if (grown) g->values = grown;
     for (int v = 0; v < body->nvalues && st == LD_OK; v++) {
         ld_value *bvl = &body->values[v];
         if (map[v] >= 0) continue;
@@ -111,7 +110,7 @@ static ld_status inline_one(ld_graph *g, int i) {
         char *nm = path_name(prefix, bvl->name);
         if (!nm) { st = ld_oom(); break; }
         int id = -1;
-        if ((st = value_append(g, nm, &id)) != LD_OK) break;
+        value_append(g, nm, &id);
         ld_value *nv = &g->values[id];
         nv->is_init = bvl->is_init;
         nv->const_val = bvl->const_val;        /* moves: the branch graph is freed below */
