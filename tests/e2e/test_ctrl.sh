@@ -73,6 +73,8 @@ assert not any('If_1/then_branch' in n or n == 'If_0' for n in names), names
 print('report rows ok')
 PYEOF
 expect_out "report rows ok" "report rows in execution order, untaken branches absent"
+expect_rc 0 "plot the report" $LD plot $TMP/r.json -o $TMP/r.svg
+grep -q "If_0/then_branch/Big_6" $TMP/r.svg && ok "the plot names the body node" || notok "the plot names the body node"
 
 # ---- pins and autopin reach body nodes
 expect_rc 0 "--pin with a glob over body nodes fixes it" $LD compare $C --target fp16 --pin 'If_0/then_branch/[BD]*'
