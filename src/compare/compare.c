@@ -9,6 +9,7 @@
 */
 #include "ld_compare.h"
 #include "compare_state.h"
+#include "body_stats.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -53,13 +54,18 @@ static ld_status body_node_run(ld_exec *ex, const ld_node *n, ld_tensor **in, ld
 
 /* Run a main-graph node with the policy; a control-flow node's body follows the target
  * precision through the executor's runner unless the node is pinned. */
-static ld_status policy_node(struct cmp_state *s, ld_exec *ex, int i, ld_tensor **in, ld_tensor **out, ld_sat *sat) {
+static ld_status policy_node(struct cmp_state *s, ld_exec *ex, int i, ld_tensor **in, ld_tensor **out, ld_sat *sat,
+                             body_run *measure) {
     const ld_compare *c = s->c;
     const ld_node *n = &c->model->graph->nodes[i];
     const ld_policy *p = &c->opts.policy;
     bool body = n->op && (n->op->flags & LD_OPF_SUBGRAPH) && p->target != LD_TARGET_FP32 &&
                 !(p->pinned && p->pinned[i]);
     if (body) ld_exec_set_runner(ex, body_node_run, (void *)p);
+    if (measure) {   /* the body nodes measured against the reference side's recording */
+        body_run_set_target(measure, body ? body_node_run : NULL, (void *)p);
+        ld_exec_set_runner(ex, body_tgt_runner, measure);
+    }
     ld_status st = ld_policy_run_node(p, ex, n, in, out, sat);
     ld_exec_set_runner(ex, NULL, NULL);
     return st;
@@ -243,8 +249,14 @@ ld_status cmp_run_node(cmp_state *s, int i) {
         if (v >= 0 && !rin[k]) st = ld_error(LD_ERR_INTERNAL, "input '%s' is not available", g->values[v].name);
     }
     if (st == LD_OK) st = alloc_outs(n, rout);
+    /* control flow: the body nodes are measured run by run (body_stats.c) */
+    body_run *bm = NULL;
+    if (st == LD_OK && n->op && (n->op->flags & LD_OPF_SUBGRAPH) && c->opts.policy.target != LD_TARGET_FP32)
+        st = body_run_open(&bm, nr, g, n, c->opts.tol.min_sqnr);
+    if (bm) ld_exec_set_runner(&s->rx, body_ref_runner, bm);
     if (st == LD_OK) st = ld_node_run(&s->rx, n, rin, rout);
-    if (st != LD_OK) { free_outs(rout, nout); args_close(&a); return st; }
+    ld_exec_set_runner(&s->rx, NULL, NULL);
+    if (st != LD_OK) { body_run_close(bm); free_outs(rout, nout); args_close(&a); return st; }
     /* a node whose inputs differ between the two runs (an int or bool node after float
      * divergence) needs its own target run even if it computes on no floats */
     bool fl = node_is_float(n, rin, rout);
@@ -273,13 +285,14 @@ ld_status cmp_run_node(cmp_state *s, int i) {
             for (int k = 0; st == LD_OK && k < nout; k++)
                 if (iout[k]) st = ld_policy_round_tensor(store, rout[k], iout[k]);
         } else if (st == LD_OK && c->opts.isolated) {
-            st = policy_node(s, &s->rx, i, iin, iout, &sat_iso);
+            st = policy_node(s, &s->rx, i, iin, iout, &sat_iso, NULL);
         }
         /* propagated: target inputs, cast where their stored format differs */
         if (st == LD_OK) st = target_inputs(s, i, tin, ttmp);
         if (st == LD_OK) st = alloc_outs(n, tout);
-        if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, &sat_prop);
+        if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, &sat_prop, bm);
     }
+    body_run_close(bm);
     for (int k = 0; k < nin; k++) { ld_tensor_clear(&itmp[k]); ld_tensor_clear(&ttmp[k]); }
     if (st != LD_OK) {
         free_outs(rout, nout); free_outs(iout, nout); free_outs(tout, nout);
@@ -320,7 +333,7 @@ ld_status cmp_run_target_node(cmp_state *s, int i) {
     ld_status st = target_inputs(s, i, tin, ttmp);
     for (int k = 0; st == LD_OK && k < nin; k++) fl |= is_f32(tin[k]);
     if (st == LD_OK) st = alloc_outs(n, tout);
-    if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, NULL);
+    if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, NULL, NULL);
     for (int k = 0; k < nin; k++) ld_tensor_clear(&ttmp[k]);
     if (st != LD_OK) { free_outs(tout, nout); args_close(&a); return st; }
     for (int k = 0; k < nout; k++) fl |= is_f32(tout[k]);

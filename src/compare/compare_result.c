@@ -4,6 +4,7 @@
 ** labelled accuracy) of the first model output; and releasing the result.
 */
 #include "ld_compare.h"
+#include "body_stats.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -129,6 +130,7 @@ void ld_compare_free(ld_compare *c) {
             ld_err_free(&c->nodes[i].outs[k].prop);
         }
         free(c->nodes[i].outs);
+        body_results_free(&c->nodes[i]);
     }
     free(c->nodes);
     free(c->outputs);

@@ -3,6 +3,7 @@
 ** table of a comparison. Non-finite numbers (an SQNR of +inf when there is no error) are
 ** written as JSON null, as JSON has no infinities.
 */
+#include "body_stats.h"
 #include "ld_branches.h"
 #include "ld_report.h"
 #include "ld_numeric.h"
@@ -244,6 +245,7 @@ cJSON *ld_report_json(const ld_compare *c, const ld_report_meta *meta) {
             for (int b = 0; b < 8; b++) if (tr->flags & (1u << b)) cJSON_AddItemToArray(fl, cJSON_CreateString(flag_names[b]));
             cJSON_AddItemToArray(oa, tj);
         }
+        body_results_json(nj, nr);
         cJSON_AddItemToArray(nodes, nj);
     }
     return r;
@@ -351,6 +353,7 @@ void ld_report_print(FILE *f, const ld_compare *c, const ld_report_meta *meta, l
                     i == c->first_iso.node ? " <- first divergent" : "");
             shown++;
         }
+        if (!hidden || rows == LD_ROWS_ALL) body_results_print(f, nr);
     }
     if (hidden) fprintf(f, "(%d rows not shown; --rows all shows every tensor)\n", hidden);
     fprintf(f, "flags: N new NaN, I new Inf, O overflow, U underflow, S saturation, s subnormal; * pinned to FP32\n\n");

@@ -8,6 +8,7 @@ if_const.onnx: the network lives in the then_branch of If 'If_0' whose condition
   The branch's second output is its own initializer 's' (the inliner adds an Identity).
   The untaken else_branch has different nodes. Outputs y = Sigmoid(If out 0), aux.
 if_input.onnx: same body, but the condition is sum(x) > 0, computed from the input.
+loop_grow.onnx: a Loop whose body overflows FP16 from its fifth iteration on.
 if_write.onnx: a constant-condition If without a Loop in the branch, for --write-model.
 x.npy: the input; x_same.npz: 4 runs that all take then_branch; x_mixed.npz: runs 1 and 2 of 4
   take else_branch.
@@ -91,6 +92,22 @@ def writable():
     return m
 
 
+def loop_grow():
+    """Loop 'grow' (8 iterations) multiplying by 10 each time: FP16 overflows from iteration 4
+    (0-based) on, for x in (0.66, 1)."""
+    body = helper.make_graph([helper.make_node('Identity', ['c_in'], ['c_out'], name='keep'),
+                              helper.make_node('Mul', ['v', 'ten'], ['v_out'], name='times10')], 'grow_body',
+                             [helper.make_tensor_value_info('it', TP.INT64, []), helper.make_tensor_value_info('c_in', TP.BOOL, []),
+                              vi('v')], [helper.make_tensor_value_info('c_out', TP.BOOL, []), vi('v_out')],
+                             [nh.from_array(np.array([10], np.float32), 'ten')])
+    g = helper.make_graph([helper.make_node('Loop', ['trips', '', 'x'], ['y'], name='grow', body=body)], 'loop_grow',
+                          [vi('x', [1, 3, 8, 8])], [vi('y', [1, 3, 8, 8])], [nh.from_array(np.array(8, np.int64), 'trips')])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)], producer_name='layerdiff-tests')
+    m.ir_version = 8
+    return m
+
+
+open(out + '/loop_grow.onnx', 'wb').write(loop_grow().SerializeToString())
 open(out + '/if_write.onnx', 'wb').write(writable().SerializeToString())
 open(out + '/if_const.onnx', 'wb').write(model(True).SerializeToString())
 open(out + '/if_input.onnx', 'wb').write(model(False).SerializeToString())

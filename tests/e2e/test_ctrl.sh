@@ -134,3 +134,35 @@ if [ -d "$ORT_DIR/node_modules/onnxruntime-node" ] && command -v node >/dev/null
 fi
 expect_rc 69 "--write-model refuses a branch inlined because every run took it" $LD autopin $TMP/if_input.onnx --data $TMP/x_same.npz --target fp16 -q --write-model $TMP/w2.onnx
 expect_out "would lose the other branch" "says why"
+
+# ---- Loop and Scan bodies: every body node over every iteration
+expect_rc 1 "compare measures the Loop body inside the branch" $LD compare $C --target fp16 --report $TMP/loop.json
+expect_out "^ +2 iterations; body nodes over every run" "says how many iterations ran"
+expect_out "If_0/then_branch/Loop_2/body/acc +Add +2 runs" "body node row with its path and runs"
+expect_rc 0 "compare a Scan" $LD compare fixtures/hostile/scan_ten.onnx --target fp16 --report $TMP/scan.json
+expect_out "^ +10 iterations" "10 Scan iterations"
+$PY - "$TMP" >"$TMP/out" 2>&1 <<'PYEOF'
+import json, sys
+t = sys.argv[1]
+loop = [n for n in json.load(open(t + '/loop.json'))['nodes'] if n['op'] == 'Loop'][0]
+assert loop['iterations'] == 2, loop
+acc = [b for b in loop['body'] if b['name'] == 'If_0/then_branch/Loop_2/body/acc'][0]
+assert acc['runs'] == 2 and acc['first_failing_run'] is None and 40 < acc['worst_sqnr_db'] <= acc['mean_sqnr_db'], acc
+scan = json.load(open(t + '/scan.json'))['nodes'][0]
+assert scan['iterations'] == 10 and {b['name'] for b in scan['body']} == {'scan/body/acc', 'scan/body/emit'}, scan
+try:
+    import jsonschema
+    sch = json.load(open('schemas/layerdiff.report-1.schema.json'))
+    for f in ('loop', 'scan'): jsonschema.Draft202012Validator(sch).validate(json.load(open(t + '/' + f + '.json')))
+except ImportError:
+    pass
+print('body stats ok')
+PYEOF
+expect_out "body stats ok" "report: iterations, per-body-node runs and SQNR, valid against the schema"
+expect_rc 1 "compare a Loop that overflows after some iterations" $LD compare $TMP/loop_grow.onnx --input x=$TMP/x.npy --target fp16 --report $TMP/grow.json
+expect_out "grow/body/times10 +Mul +8 runs +-inf +[0-9.]+ +FAIL from run 4" "names the first failing iteration of the body node"
+$PY -c "
+import json; b=json.load(open('$TMP/grow.json'))['nodes'][0]['body']
+m=[x for x in b if x['name']=='grow/body/times10'][0]
+assert m['first_failing_run']==4 and m['worst_sqnr_db']=='-inf', m; print('grow ok')" >"$TMP/out" 2>&1
+expect_out "grow ok" "report: first_failing_run 4"
