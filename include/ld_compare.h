@@ -48,6 +48,7 @@ typedef struct ld_body_result {
     int64_t finite_runs;          /* runs with a finite SQNR (exact ones count as +inf: left out) */
     int64_t exact_runs;
     int64_t first_fail;           /* 0-based run below the tolerance, -1 = none */
+    bool pinned;                  /* --pin named it: it ran in FP32 */
 } ld_body_result;
 
 typedef struct ld_node_result {

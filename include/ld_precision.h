@@ -81,7 +81,12 @@ typedef struct ld_policy {
     bool accum_fp16;         /* --accum fp16: Conv/Gemm/MatMul/reductions accumulate in FP16 */
     bool *pinned;            /* per node index of the main graph (NULL = none) */
     const ld_calib *calib;   /* INT8/FP8 activation ranges */
+    const ld_node *const *body_pins;   /* pinned nodes of Loop/Scan/If bodies (ld_pins_apply_bodies) */
+    int nbody_pins;
 } ld_policy;
+
+/* Is body node n pinned (one of p->body_pins)? */
+bool ld_policy_body_pinned(const ld_policy *p, const ld_node *n);
 
 /* Does the policy quantize this node's inputs (INT8/FP8 and a GEMM-like op)? */
 bool ld_policy_quantizes(const ld_policy *p, const ld_node *n);

@@ -55,6 +55,8 @@ typedef struct ld_session {
     char **class_names;
     int nclass_names;
     bool *pinned;                /* per node */
+    const ld_node **body_pins;   /* pinned nodes inside control-flow bodies */
+    int nbody_pins;
     ld_calib calib;
     char calib_desc[256];
     char data_desc[512];

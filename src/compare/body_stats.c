@@ -29,6 +29,7 @@ struct body_run {
     const ld_node *owner;
     ld_node_runner target;   /* the target-precision runner and its user */
     void *target_user;
+    const ld_policy *policy; /* for the body pins */
     double min_sqnr;
     rec *recs;
     int nrecs;
@@ -80,19 +81,22 @@ static ld_status find_rec(body_run *b, ld_exec *ex, const ld_node *node, rec **o
         e->op = node->op_type;
         e->worst_sqnr = INFINITY;
         e->first_fail = -1;
+        e->pinned = ld_policy_body_pinned(b->policy, node);
         r->slot = res->nbody++;
     }
     *out = r;
     return LD_OK;
 }
 
-ld_status body_run_open(body_run **out, ld_node_result *nr, const ld_graph *top, const ld_node *owner, double min_sqnr) {
+ld_status body_run_open(body_run **out, ld_node_result *nr, const ld_graph *top, const ld_node *owner, double min_sqnr,
+                        const ld_policy *policy) {
     body_run *b = calloc(1, sizeof *b);
     if (!b) return ld_oom();
     b->nr = nr;
     b->top = top;
     b->owner = owner;
     b->min_sqnr = min_sqnr;
+    b->policy = policy;
     *out = b;
     return LD_OK;
 }
@@ -206,6 +210,7 @@ void body_results_json(struct cJSON *nj, const ld_node_result *nr) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", e->path);
         cJSON_AddStringToObject(o, "op", e->op);
+        cJSON_AddBoolToObject(o, "pinned", e->pinned);
         cJSON_AddNumberToObject(o, "runs", (double)e->runs);
         if (e->runs) {
             sqnr_num(o, "worst_sqnr_db", e->worst_sqnr);
@@ -224,13 +229,13 @@ void body_results_print(FILE *f, const ld_node_result *nr) {
     for (int i = 0; i < nr->nbody; i++) {
         const ld_body_result *e = &nr->body[i];
         char w[32], m[32], ff[48];
-        if (!e->runs) { fprintf(f, "%9s%-40s %-12s not compared\n", "", e->path, e->op); continue; }
+        if (!e->runs) { fprintf(f, "%8s%c%-40s %-12s not compared\n", "", e->pinned ? '*' : ' ', e->path, e->op); continue; }
         if (isfinite(e->worst_sqnr)) snprintf(w, sizeof w, "%.1f", e->worst_sqnr);
         else snprintf(w, sizeof w, "%s", e->worst_sqnr > 0 ? "exact" : "-inf");
         double mm = mean_sqnr(e);
         if (isfinite(mm)) snprintf(m, sizeof m, "%.1f", mm); else snprintf(m, sizeof m, "%s", mm > 0 ? "exact" : "-inf");
         if (e->first_fail >= 0) snprintf(ff, sizeof ff, "  FAIL from run %lld", (long long)e->first_fail);
         else ff[0] = 0;
-        fprintf(f, "%9s%-40s %-12s %6lld runs  %9s %9s%s\n", "", e->path, e->op, (long long)e->runs, w, m, ff);
+        fprintf(f, "%8s%c%-40s %-12s %6lld runs  %9s %9s%s\n", "", e->pinned ? '*' : ' ', e->path, e->op, (long long)e->runs, w, m, ff);
     }
 }

@@ -12,8 +12,9 @@
 typedef struct body_run body_run;
 
 /* Start measuring the bodies of main-graph node `owner` into nr (results accumulate over
- * samples); runs below min_sqnr dB fail. */
-ld_status body_run_open(body_run **out, ld_node_result *nr, const ld_graph *top, const ld_node *owner, double min_sqnr);
+ * samples); runs below min_sqnr dB fail; policy tells which body nodes are pinned. */
+ld_status body_run_open(body_run **out, ld_node_result *nr, const ld_graph *top, const ld_node *owner, double min_sqnr,
+                        const ld_policy *policy);
 /* The runner the target side's body nodes really run with (NULL: ld_node_run, FP32). */
 void body_run_set_target(body_run *b, ld_node_runner fn, void *user);
 /* Executor runners (user = the body_run): the reference side records, the target side

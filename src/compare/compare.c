@@ -22,10 +22,12 @@
 /* ---- control-flow bodies in the target precision ---- */
 
 /* Runner for the nodes of If/Loop/Scan bodies on the target side: float inputs cast to the
- * node's storage format (body initializers included), then the policy's run. Body nodes
- * cannot be pinned by themselves: a pinned control-flow node runs its body in FP32. */
+ * node's storage format (body initializers included), then the policy's run. A pinned body
+ * node runs in FP32 on its inputs as stored; a pinned control-flow node runs its whole body in
+ * FP32. */
 static ld_status body_node_run(ld_exec *ex, const ld_node *n, ld_tensor **in, ld_tensor **out, void *user) {
     const ld_policy *p = user;
+    if (ld_policy_body_pinned(p, n)) return ld_node_run(ex, n, in, out);   /* --pin on a body node: FP32 */
     ld_policy bp = *p;
     bp.pinned = NULL;
     ld_target f = ld_policy_storage(&bp, n);
@@ -252,7 +254,7 @@ ld_status cmp_run_node(cmp_state *s, int i) {
     /* control flow: the body nodes are measured run by run (body_stats.c) */
     body_run *bm = NULL;
     if (st == LD_OK && n->op && (n->op->flags & LD_OPF_SUBGRAPH) && c->opts.policy.target != LD_TARGET_FP32)
-        st = body_run_open(&bm, nr, g, n, c->opts.tol.min_sqnr);
+        st = body_run_open(&bm, nr, g, n, c->opts.tol.min_sqnr, &c->opts.policy);
     if (bm) ld_exec_set_runner(&s->rx, body_ref_runner, bm);
     if (st == LD_OK) st = ld_node_run(&s->rx, n, rin, rout);
     ld_exec_set_runner(&s->rx, NULL, NULL);

@@ -40,7 +40,7 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     ld_graph *g = s->model->graph;
     s->pinned = calloc(g->nnodes + 1, sizeof(bool));
     if (!s->pinned) return ld_oom();
-    LD_TRY(ld_pins_apply(g, a->pins, a->npins, s->pinned));
+    LD_TRY(ld_pins_apply_bodies(g, a->pins, a->npins, s->pinned, &s->body_pins, &s->nbody_pins));
     if (a->data.path) snprintf(s->data_desc, sizeof s->data_desc, "%s", a->data.path);
     else if (a->in.inputs_file) snprintf(s->data_desc, sizeof s->data_desc, "%s", a->in.inputs_file);
     else if (a->in.nspecs) snprintf(s->data_desc, sizeof s->data_desc, "--input files");
@@ -58,6 +58,8 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     s->opts.policy.fallback = a->fallback;
     s->opts.policy.accum_fp16 = a->accum_fp16;
     s->opts.policy.pinned = s->pinned;
+    s->opts.policy.body_pins = s->body_pins;
+    s->opts.policy.nbody_pins = s->nbody_pins;
     s->opts.policy.calib = &s->calib;
     s->opts.isolated = a->isolated;
     s->opts.tol = a->tol;
@@ -93,6 +95,7 @@ void ld_session_close(ld_session *s) {
     ld_strings_free(s->class_names, s->nclass_names);
     free(s->labels);
     free(s->pinned);
+    free(s->body_pins);
     ld_calib_clear(&s->calib);
     ld_branch_counts_clear(&s->branches);
     ld_model_free(s->model);

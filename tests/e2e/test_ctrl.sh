@@ -166,3 +166,11 @@ import json; b=json.load(open('$TMP/grow.json'))['nodes'][0]['body']
 m=[x for x in b if x['name']=='grow/body/times10'][0]
 assert m['first_failing_run']==4 and m['worst_sqnr_db']=='-inf', m; print('grow ok')" >"$TMP/out" 2>&1
 expect_out "grow ok" "report: first_failing_run 4"
+expect_rc 1 "--pin reaches a Loop body node" $LD compare $TMP/loop_grow.onnx --input x=$TMP/x.npy --target fp16 --pin 'grow/body/times*' --report $TMP/growpin.json
+expect_out "\*grow/body/times10 +Mul +8 runs +[0-9.]+ +[0-9.]+$" "the pinned body node runs in FP32 in every iteration"
+$PY -c "
+import json; b=json.load(open('$TMP/growpin.json'))['nodes'][0]['body']
+m=[x for x in b if x['name']=='grow/body/times10'][0]
+assert m['pinned'] is True and m['first_failing_run'] is None and m['worst_sqnr_db'] > 60, m; print('body pin ok')" >"$TMP/out" 2>&1
+expect_out "body pin ok" "report: the body node pinned, no failing run"
+expect_rc 64 "a pin matching nothing is still an error" $LD compare $TMP/loop_grow.onnx --input x=$TMP/x.npy --target fp16 --pin 'grow/body/nope'
