@@ -38,6 +38,20 @@ typedef struct ld_tensor_result {
     uint32_t flags;
 } ld_tensor_result;
 
+/* A node inside the body of a Loop/Scan (or an If not inlined), over every time it ran on the
+ * target side (every iteration of every sample): its propagated error per run (output 0,
+ * float outputs only), worst and mean SQNR over the runs, and the first failing run. */
+typedef struct ld_body_result {
+    char *path;                   /* "<node>/<attribute>/<body node>", nested bodies continue it */
+    const char *op;               /* borrowed from the graph */
+    int64_t runs;                 /* target-side runs compared with a reference run */
+    double worst_sqnr, sqnr_sum;  /* dB; mean = sqnr_sum / finite runs */
+    int64_t finite_runs;          /* runs with a finite SQNR (exact ones count as +inf: left out) */
+    int64_t exact_runs;
+    int64_t first_fail;           /* 0-based run below the tolerance, -1 = none */
+    bool pinned;                  /* --pin named it: it ran in FP32 */
+} ld_body_result;
+
 typedef struct ld_node_result {
     int index;                    /* topological index in the main graph */
     bool pinned, folded, quantized;   /* quantized: a GEMM input quantized by the target, or
@@ -45,6 +59,9 @@ typedef struct ld_node_result {
     int quantizer;                /* QDQ: the quantizer whose DequantizeLinear this is, else -1 */
     int nout;
     ld_tensor_result *outs;
+    int nbody;                    /* control flow: nodes of its bodies (body_stats.c) */
+    ld_body_result *body;
+    int64_t iterations;           /* body runs of its own bodies' first node, over all samples */
 } ld_node_result;
 
 typedef struct ld_first_div {

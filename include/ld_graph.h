@@ -61,6 +61,11 @@ typedef struct ld_node {
     void *kstate;            /* kernel-private state (op->free_state frees it) */
     int orig_index;          /* position in the file */
     bool unnamed;            /* the file gives no name: `name` is layerdiff's "<op_type>_<index>" */
+    int inlined;             /* > 0: moved here from the taken branch of an If with a constant
+                                condition, this many If levels deep; `name` is then the path
+                                "<If name>/<branch>/<node name>" (inline_if.c) */
+    bool chosen;             /* inlined because the caller knew the branch (ld_branch_choice), not
+                                because the condition is a constant */
 } ld_node;
 
 typedef struct ld_value {
@@ -113,16 +118,28 @@ typedef struct ld_model {
     ld_mapping *maps;        /* mmap'ed external data files */
     int nmaps;
     bool lenient;            /* loaded with LD_LOAD_LENIENT: nodes without a kernel have op NULL */
+    /* while loading only (ld_model_load_opts): Ifs of the main graph to inline whatever their
+     * condition, because the caller knows the branch every run takes; NULL afterwards */
+    const struct ld_branch_choice *choices;
+    int nchoices;
 } ld_model;
+
+/* "Node `node` of the main graph (an If) takes then_branch (then = true) or else_branch on
+ * every run": the loader inlines that branch like one with a constant condition. */
+typedef struct ld_branch_choice { const char *node; bool then; } ld_branch_choice;
 
 enum {
     LD_LOAD_LENIENT = 1u << 0,   /* keep going past unsupported nodes (for inspect) */
+    LD_LOAD_KEEP_BRANCHES = 1u << 1,   /* keep Ifs with a constant condition as they are */
 };
 
 /* Load and plan a model: parse, build the graph, resolve outer names, topologically sort,
  * pick a kernel per node, fold constant subgraphs. On error the message names the node. */
 ld_status ld_model_load(const char *path, ld_model **out);
 ld_status ld_model_load_ex(const char *path, unsigned flags, ld_model **out);
+/* Same, inlining the Ifs named in choices[] (see ld_branch_choice). */
+ld_status ld_model_load_choices(const char *path, unsigned flags, const ld_branch_choice *choices, int nchoices,
+                                ld_model **out);
 /* Same, from memory (path is used for messages and external data). */
 ld_status ld_model_load_buffer(const uint8_t *buf, size_t len, const char *path, ld_model **out);
 void ld_model_free(ld_model *m);
@@ -150,6 +167,10 @@ ld_status ld_graph_toposort(ld_graph *g);
 ld_status ld_graph_bind_kernels(ld_graph *g);
 ld_status ld_graph_fold_constants(ld_graph *g);
 void ld_graph_compute_last_use(ld_graph *g);
+/* Replace every If whose condition is a constant by the nodes of the branch it takes (names
+ * prefixed "<If name>/<branch>/", values likewise), in g and its subgraphs; *count gets the
+ * number of Ifs replaced (inline_if.c). The caller re-plans (toposort, kernels, folding). */
+ld_status ld_graph_inline_branches(ld_graph *g, int *count);
 /* Infer dtype/shape of every value (value.info) from the given input shapes (tensors whose
  * data may be NULL; NULL entry = use declared shape with symbolic dims = default_dim). */
 ld_status ld_graph_infer_shapes(ld_graph *g, ld_tensor **inputs, int64_t default_dim);

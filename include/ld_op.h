@@ -78,6 +78,9 @@ enum {
     LD_OPT_ACCUM = 1u << 2,           /* --accum fp16 reruns it with FP16 partial sums */
     LD_OPT_KEEP_FP32 = 1u << 3,       /* --write-model keeps it in FP32 (patchy FP16 support
                                          across engines) */
+    LD_OPT_BRANCH = 1u << 4,          /* If: input 0 picks attribute then_branch (true) or
+                                         else_branch; the planner inlines the taken branch when
+                                         input 0 is a constant (src/core/inline_if.c) */
 };
 
 /* Which emulation a QGEMM / ACCUM op gets: weight layout, reduction length and output channel

@@ -112,10 +112,15 @@ typedef struct ld_policy {
     bool *pinned;            /* per node index of the main graph (NULL = none) */
     const ld_calib *calib;   /* INT8/FP8 activation ranges */
     int block_size;          /* block-scaled targets: elements per block (0: the format's) */
+    const ld_node *const *body_pins;   /* pinned nodes of Loop/Scan/If bodies (ld_pins_apply_bodies) */
+    int nbody_pins;
 } ld_policy;
 
 /* Elements per block of the policy's block-scaled target (0 for other targets). */
 int ld_policy_block_size(const ld_policy *p);
+
+/* Is body node n pinned (one of p->body_pins)? */
+bool ld_policy_body_pinned(const ld_policy *p, const ld_node *n);
 
 /* Does the policy quantize this node's inputs (INT8/FP8 and a GEMM-like op)? */
 bool ld_policy_quantizes(const ld_policy *p, const ld_node *n);

@@ -22,6 +22,7 @@ typedef struct ld_report_meta {
     int npins;
     const char *const *class_names;
     int nclass_names;
+    const struct ld_branch_counts *branches;   /* data-dependent Ifs (NULL or empty: none) */
 } ld_report_meta;
 
 struct cJSON;

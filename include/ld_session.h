@@ -16,6 +16,7 @@
 #ifndef LD_SESSION_H
 #define LD_SESSION_H
 
+#include "ld_branches.h"
 #include "ld_calib.h"
 #include "ld_compare.h"
 #include "ld_data.h"
@@ -57,15 +58,20 @@ typedef struct ld_session {
     char **class_names;
     int nclass_names;
     bool *pinned;                /* per node */
+    const ld_node **body_pins;   /* pinned nodes inside control-flow bodies */
+    int nbody_pins;
     ld_calib calib;
     char calib_desc[256];
     char data_desc[512];
     ld_compare_opts opts;
     ld_qdq qdq;                  /* --target qdq: the quantizers */
     ld_model *float_model;       /* --float-model */
+    ld_branch_counts branches;   /* data-dependent Ifs: runs per branch, inlined or not */
 } ld_session;
 
-/* Load the model, data, labels, pins; calibrate when the target needs it. */
+/* Load the model, data, labels, pins; calibrate when the target needs it. An If whose
+ * condition is the same for every feed is inlined (ld_branches_resolve) when the comparison
+ * emulates a precision without separate --calib data. */
 ld_status ld_session_open(ld_session *s, const ld_workload *w);
 void ld_session_close(ld_session *s);
 /* Run the comparison over every sample into c (initialised here). */

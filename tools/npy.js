@@ -1,14 +1,17 @@
-// npy.js — the .npy reading and writing the ONNX Runtime helper scripts share (float32 only).
+// npy.js — the .npy reading and writing the ONNX Runtime helper scripts share (float32; int64
+// inputs too).
 const fs = require('fs');
 
 function readNpy(ort, file) {
   const b = fs.readFileSync(file);
   const hlen = b.readUInt16LE(8);
   const hdr = b.toString('latin1', 10, 10 + hlen);
-  if (!hdr.includes("'<f4'")) throw new Error(file + ': only float32 .npy inputs');
+  const i64 = hdr.includes("'<i8'");
+  if (!hdr.includes("'<f4'") && !i64) throw new Error(file + ': only float32 and int64 .npy inputs');
   const shape = hdr.match(/'shape': \(([^)]*)\)/)[1].split(',').map(s => s.trim()).filter(s => s).map(Number);
-  const data = new Float32Array(b.buffer.slice(b.byteOffset + 10 + hlen, b.byteOffset + b.length));
-  return new ort.Tensor('float32', data, shape);
+  const raw = b.buffer.slice(b.byteOffset + 10 + hlen, b.byteOffset + b.length);
+  if (i64) return new ort.Tensor('int64', new BigInt64Array(raw), shape);
+  return new ort.Tensor('float32', new Float32Array(raw), shape);
 }
 
 function writeNpy(file, t) {

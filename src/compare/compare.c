@@ -9,6 +9,7 @@
 */
 #include "ld_compare.h"
 #include "compare_state.h"
+#include "body_stats.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,10 +22,12 @@
 /* ---- control-flow bodies in the target precision ---- */
 
 /* Runner for the nodes of If/Loop/Scan bodies on the target side: float inputs cast to the
- * node's storage format (body initializers included), then the policy's run. Body nodes
- * cannot be pinned by themselves: a pinned control-flow node runs its body in FP32. */
+ * node's storage format (body initializers included), then the policy's run. A pinned body
+ * node runs in FP32 on its inputs as stored; a pinned control-flow node runs its whole body in
+ * FP32. */
 static ld_status body_node_run(ld_exec *ex, const ld_node *n, ld_tensor **in, ld_tensor **out, void *user) {
     const ld_policy *p = user;
+    if (ld_policy_body_pinned(p, n)) return ld_node_run(ex, n, in, out);   /* --pin on a body node: FP32 */
     ld_policy bp = *p;
     bp.pinned = NULL;
     ld_target f = ld_policy_storage(&bp, n);
@@ -53,13 +56,18 @@ static ld_status body_node_run(ld_exec *ex, const ld_node *n, ld_tensor **in, ld
 
 /* Run a main-graph node with the policy; a control-flow node's body follows the target
  * precision through the executor's runner unless the node is pinned. */
-static ld_status policy_node(struct cmp_state *s, ld_exec *ex, int i, ld_tensor **in, ld_tensor **out, ld_sat *sat) {
+static ld_status policy_node(struct cmp_state *s, ld_exec *ex, int i, ld_tensor **in, ld_tensor **out, ld_sat *sat,
+                             body_run *measure) {
     const ld_compare *c = s->c;
     const ld_node *n = &c->model->graph->nodes[i];
     const ld_policy *p = &c->opts.policy;
     bool body = n->op && (n->op->flags & LD_OPF_SUBGRAPH) && p->target != LD_TARGET_FP32 &&
                 !(p->pinned && p->pinned[i]);
     if (body) ld_exec_set_runner(ex, body_node_run, (void *)p);
+    if (measure) {   /* the body nodes measured against the reference side's recording */
+        body_run_set_target(measure, body ? body_node_run : NULL, (void *)p);
+        ld_exec_set_runner(ex, body_tgt_runner, measure);
+    }
     ld_status st = ld_policy_run_node(p, ex, n, in, out, sat);
     ld_exec_set_runner(ex, NULL, NULL);
     return st;
@@ -246,8 +254,14 @@ ld_status cmp_run_node(cmp_state *s, int i) {
         if (v >= 0 && !rin[k]) st = ld_error(LD_ERR_INTERNAL, "input '%s' is not available", g->values[v].name);
     }
     if (st == LD_OK) st = alloc_outs(n, rout);
+    /* control flow: the body nodes are measured run by run (body_stats.c) */
+    body_run *bm = NULL;
+    if (st == LD_OK && n->op && (n->op->flags & LD_OPF_SUBGRAPH) && c->opts.policy.target != LD_TARGET_FP32)
+        st = body_run_open(&bm, nr, g, n, c->opts.tol.min_sqnr, &c->opts.policy);
+    if (bm) ld_exec_set_runner(&s->rx, body_ref_runner, bm);
     if (st == LD_OK) st = ld_node_run(&s->rx, n, rin, rout);
-    if (st != LD_OK) { free_outs(rout, nout); args_close(&a); return st; }
+    ld_exec_set_runner(&s->rx, NULL, NULL);
+    if (st != LD_OK) { body_run_close(bm); free_outs(rout, nout); args_close(&a); return st; }
     /* a node whose inputs differ between the two runs (an int or bool node after float
      * divergence) needs its own target run even if it computes on no floats */
     bool fl = node_is_float(n, rin, rout);
@@ -277,13 +291,14 @@ ld_status cmp_run_node(cmp_state *s, int i) {
             for (int k = 0; st == LD_OK && k < nout; k++)
                 if (iout[k]) st = ld_policy_round_tensor(store, rout[k], iout[k]);
         } else if (st == LD_OK && c->opts.isolated) {
-            st = policy_node(s, &s->rx, i, iin, iout, &sat_iso);
+            st = policy_node(s, &s->rx, i, iin, iout, &sat_iso, NULL);
         }
         /* propagated: target inputs, cast where their stored format differs */
         if (st == LD_OK) st = target_inputs(s, i, tin, ttmp);
         if (st == LD_OK) st = alloc_outs(n, tout);
-        if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, &sat_prop);
+        if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, &sat_prop, bm);
     }
+    body_run_close(bm);
     for (int k = 0; k < nin; k++) { ld_tensor_clear(&itmp[k]); ld_tensor_clear(&ttmp[k]); }
     if (st != LD_OK) {
         free_outs(rout, nout); free_outs(iout, nout); free_outs(tout, nout);
@@ -326,7 +341,7 @@ ld_status cmp_run_target_node(cmp_state *s, int i) {
     ld_status st = target_inputs(s, i, tin, ttmp);
     for (int k = 0; st == LD_OK && k < nin; k++) fl |= is_f32(tin[k]);
     if (st == LD_OK) st = alloc_outs(n, tout);
-    if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, NULL);
+    if (st == LD_OK) st = policy_node(s, &s->tx, i, tin, tout, NULL, NULL);
     for (int k = 0; k < nin; k++) ld_tensor_clear(&ttmp[k]);
     if (st != LD_OK) { free_outs(tout, nout); args_close(&a); return st; }
     for (int k = 0; k < nout; k++) fl |= is_f32(tout[k]);
@@ -472,6 +487,16 @@ ld_status cmp_state_run(cmp_state *s) {
         if (g->nodes[i].folded) continue;
         st = cmp_run_node(s, i);
         if (st != LD_OK) cmp_node_error(st, &g->nodes[i]);
+        /* a rounded copy of a constant goes after its last reader, a big one (an embedding
+         * table tied to the output projection) after each reader: keeping every weight's copy
+         * would double a large model's memory (re-runs from a later node round again) */
+        for (int k = 0; k < g->nodes[i].nin; k++) {
+            int v = g->nodes[i].in[k];
+            if (v >= 0 && s->cconst[v] && (g->values[v].last_use == i || s->cconst[v]->nbytes > (16u << 20))) {
+                ld_tensor_free(s->cconst[v]);
+                s->cconst[v] = NULL;
+            }
+        }
         if (i % 50 == 0)
             ld_progress_step(&c->opts.progress, i, g->nnodes, "layerdiff: sample %lld: node %d/%d",
                              (long long)c->samples + 1, i, g->nnodes);

@@ -5,6 +5,7 @@
 */
 #include "ld_compare.h"
 #include "compare_state.h"
+#include "body_stats.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -135,6 +136,7 @@ void ld_compare_free(ld_compare *c) {
             ld_err_free(&c->nodes[i].outs[k].prop);
         }
         free(c->nodes[i].outs);
+        body_results_free(&c->nodes[i]);
     }
     free(c->nodes);
     free(c->outputs);

@@ -6,6 +6,7 @@
 */
 #include "ld_compare.h"
 #include "compare_state.h"
+#include "body_stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,7 @@ ld_status ld_incr_rerun(ld_incremental *inc, int *from_out) {
         nr->pinned = pins && pins[i];
         nr->quantized = !nr->pinned && ld_policy_quantizes(&c->opts.policy, &g->nodes[i]);
         for (int k = 0; k < nr->nout; k++) reset_result(&nr->outs[k]);
+        body_results_free(nr);   /* target-only re-runs do not measure bodies */
     }
     double t0 = ld_now_sec();
     ld_tensor_free(c->ref_out0);

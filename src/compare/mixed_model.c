@@ -5,12 +5,15 @@
 ** float32 so callers feed the same data. Works on the original protobuf (protobuf-c), so
 ** everything layerdiff does not touch is written back unchanged. Ops whose FP16 support is
 ** patchy across engines (LD_OPT_KEEP_FP32 in src/core/op_traits.c: Resize, Range, TopK, ...) stay
-** in FP32 like pinned nodes. Graphs with subgraphs (If/Loop/Scan) are refused.
+** in FP32 like pinned nodes. An If the planner inlined (constant condition) is inlined in the
+** written model too (mixed_inline.c), so pins inside its branch are written; other graphs with
+** subgraphs (If/Loop/Scan) are refused.
 */
 #include "ld_autopin.h"
 #include "ld_numeric.h"
 #include "ld_outfile.h"
 #include "load_internal.h"
+#include "mixed_inline.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -180,6 +183,7 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
     }
     LD_TRY(ld_out_check(out_path, force ? LD_OUT_FORCE : 0));
     const ld_graph *g = m->graph;
+    LD_TRY(ld_mixed_check_chosen(g));
     for (int i = 0; i < g->nnodes; i++)
         if (g->nodes[i].nimplicit || (g->nodes[i].op && (g->nodes[i].op->flags & LD_OPF_SUBGRAPH)))
             return ld_error(LD_ERR_UNSUPPORTED, "--write-model: node '%s' (%s) has subgraphs, which are not supported", g->nodes[i].name, g->nodes[i].op_type);
@@ -205,15 +209,10 @@ ld_status ld_write_mixed_model(const char *in_path, const ld_model *m, const boo
     w.cast_name[1] = calloc(g->nvalues + 1, sizeof(char *));
     int *vtype = calloc(g->nvalues + 1, sizeof(int));   /* 0 not float, 1 fp32, lp */
     ld_status st = (!w.cast_name[0] || !w.cast_name[1] || !vtype) ? ld_oom() : LD_OK;
-    /* node index in the file -> planned node */
-    const ld_node **byfile = calloc(gp->n_node + 1, sizeof *byfile);
-    int *plan_index = calloc(gp->n_node + 1, sizeof(int));
-    if (st == LD_OK && (!byfile || !plan_index)) st = ld_oom();
-    for (int i = 0; st == LD_OK && i < g->nnodes; i++) {
-        if (g->nodes[i].orig_index >= (int)gp->n_node) { st = ld_error(LD_ERR_INTERNAL, "node index mismatch"); break; }
-        byfile[g->nodes[i].orig_index] = &g->nodes[i];
-        plan_index[g->nodes[i].orig_index] = i;
-    }
+    /* protobuf node -> planned node (Ifs the planner inlined are inlined in gp first) */
+    const ld_node **byfile = NULL;
+    int *plan_index = NULL;
+    if (st == LD_OK) st = ld_mixed_flatten(gp, g, &byfile, &plan_index);
     /* types of values: node outputs by producer; initializers by consumers */
     for (int v = 0; st == LD_OK && v < g->nvalues; v++) {
         if (!is_f32(g, v)) continue;

@@ -3,6 +3,8 @@
 ** table of a comparison. Non-finite numbers (an SQNR of +inf when there is no error) are
 ** written as JSON null, as JSON has no infinities.
 */
+#include "body_stats.h"
+#include "ld_branches.h"
 #include "ld_report.h"
 #include "ld_numeric.h"
 #include "ld_outfile.h"
@@ -152,6 +154,7 @@ cJSON *ld_report_json(const ld_compare *c, const ld_report_meta *meta) {
         if (o->tol.stat == LD_STAT_QUANTILE) num(t, "error_quantile", o->tol.quantile);
     }
     cJSON_AddBoolToObject(s, "isolated", o->isolated);
+    ld_branches_json(s, meta->branches);
 
     cJSON *sum = cJSON_AddObjectToObject(r, "summary");
     cJSON *fd = cJSON_AddObjectToObject(sum, "first_divergent");
@@ -246,6 +249,7 @@ cJSON *ld_report_json(const ld_compare *c, const ld_report_meta *meta) {
             for (int b = 0; b < 8; b++) if (tr->flags & (1u << b)) cJSON_AddItemToArray(fl, cJSON_CreateString(flag_names[b]));
             cJSON_AddItemToArray(oa, tj);
         }
+        body_results_json(nj, nr);
         cJSON_AddItemToArray(nodes, nj);
     }
     return r;
@@ -323,6 +327,7 @@ void ld_report_print(FILE *f, const ld_compare *c, const ld_report_meta *meta, l
             ld_target_format(c->opts.policy.target)->long_name, blk, (long long)c->samples, c->samples == 1 ? "" : "s",
             g->nnodes);
     if (c->opts.qdq) ld_report_qdq_print(f, c);
+    ld_branches_print(f, meta->branches);
     fprintf(f, "%5s  %-36s %-18s %-16s %9s %9s %10s %s\n", "#", "node", "op", "shape", "iso SQNR", "prop SQNR", "max rel", "flags");
     int shown = 0, hidden = 0;
     for (int i = 0; i < c->nnodes; i++) {
@@ -357,6 +362,7 @@ void ld_report_print(FILE *f, const ld_compare *c, const ld_report_meta *meta, l
                     i == c->first_iso.node ? " <- first divergent" : "");
             shown++;
         }
+        if (!hidden || rows == LD_ROWS_ALL) body_results_print(f, nr);
     }
     if (hidden) fprintf(f, "(%d rows not shown; --rows all shows every tensor)\n", hidden);
     fprintf(f, "flags: N new NaN, I new Inf, O overflow, U underflow, S saturation, s subnormal; * pinned to FP32\n\n");

@@ -52,11 +52,15 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     const ld_workload *a = &s->w;
     ld_status st = ld_model_load(a->model, &s->model);
     if (st != LD_OK) return ld_err_prefix_path(st, a->model);
+    LD_TRY(load_samples(s, a->data.path, &s->samples, &s->nsamples, &s->names, &s->nnames));
+    /* the branch every feed takes becomes rows (other data would need the other branch:
+     * not with a second model, saved outputs or separate calibration data) */
+    if (!a->against && !a->against_outputs && !a->calib)
+        LD_TRY(ld_branches_resolve(a->model, &s->model, s->samples, s->nsamples, &s->branches));
     ld_graph *g = s->model->graph;
     s->pinned = calloc(g->nnodes + 1, sizeof(bool));
     if (!s->pinned) return ld_oom();
-    LD_TRY(ld_pins_apply(g, a->pins, a->npins, s->pinned));
-    LD_TRY(load_samples(s, a->data.path, &s->samples, &s->nsamples, &s->names, &s->nnames));
+    LD_TRY(ld_pins_apply_bodies(g, a->pins, a->npins, s->pinned, &s->body_pins, &s->nbody_pins));
     if (a->data.path) snprintf(s->data_desc, sizeof s->data_desc, "%s", a->data.path);
     else if (a->in.inputs_file) snprintf(s->data_desc, sizeof s->data_desc, "%s", a->in.inputs_file);
     else if (a->in.nspecs) snprintf(s->data_desc, sizeof s->data_desc, "--input files");
@@ -75,6 +79,8 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     s->opts.policy.fallback = a->fallback;
     s->opts.policy.accum_fp16 = a->accum_fp16;
     s->opts.policy.pinned = s->pinned;
+    s->opts.policy.body_pins = s->body_pins;
+    s->opts.policy.nbody_pins = s->nbody_pins;
     s->opts.policy.calib = &s->calib;
     s->opts.isolated = a->isolated;
     s->opts.tol = a->tol;
@@ -112,9 +118,11 @@ void ld_session_close(ld_session *s) {
     ld_strings_free(s->class_names, s->nclass_names);
     free(s->labels);
     free(s->pinned);
+    free(s->body_pins);
     ld_calib_clear(&s->calib);
     ld_qdq_free(&s->qdq);
     ld_model_free(s->float_model);
+    ld_branch_counts_clear(&s->branches);
     ld_model_free(s->model);
     memset(s, 0, sizeof *s);
 }
@@ -139,6 +147,7 @@ void ld_session_meta(const ld_session *s, ld_report_meta *m) {
     m->npins = s->w.npins;
     m->class_names = (const char *const *)s->class_names;
     m->nclass_names = s->nclass_names;
+    m->branches = &s->branches;
 }
 
 ld_status ld_session_against(ld_session *s, ld_compare *c, int *matched_per_sample) {

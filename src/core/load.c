@@ -376,16 +376,25 @@ int64_t ld_model_opset(const ld_model *m, const char *domain) {
     return 0;
 }
 
-static ld_status plan_graph(ld_graph *g) {
+static ld_status plan_graph(ld_graph *g, unsigned flags) {
     LD_TRY(ld_graph_toposort(g));
     LD_TRY(ld_graph_bind_kernels(g));
     LD_TRY(ld_graph_fold_constants(g));
+    /* an If whose condition folded to a constant becomes the nodes of its taken branch; their
+     * own Ifs may become constant in turn (nested bodies), so repeat until nothing changes */
+    for (int count = 1; count && !(flags & LD_LOAD_KEEP_BRANCHES);) {
+        LD_TRY(ld_graph_inline_branches(g, &count));
+        if (!count) break;
+        LD_TRY(ld_graph_toposort(g));
+        LD_TRY(ld_graph_bind_kernels(g));
+        LD_TRY(ld_graph_fold_constants(g));
+    }
     ld_graph_compute_last_use(g);
     return LD_OK;
 }
 
 static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, unsigned flags,
-                             ld_model **out) {
+                             const ld_branch_choice *choices, int nchoices, ld_model **out) {
     *out = NULL;
     LD_TRY(ld_proto_check_depth(buf, len));
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
@@ -397,6 +406,8 @@ static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, u
     if (!m) { onnx__model_proto__free_unpacked(mp, NULL); return ld_oom(); }
     m->path = ld_strdup(path);
     m->lenient = (flags & LD_LOAD_LENIENT) != 0;
+    m->choices = choices;
+    m->nchoices = nchoices;
     const char *slash = strrchr(path, '/');
     m->dir = slash ? ld_strndup(path, slash - path) : ld_strdup(".");
     m->ir_version = mp->has_ir_version ? mp->ir_version : 0;
@@ -421,23 +432,30 @@ static ld_status load_buffer(const uint8_t *buf, size_t len, const char *path, u
     }
     if (st == LD_OK) st = build_graph(NULL, m, mp->graph, &m->graph);
     onnx__model_proto__free_unpacked(mp, NULL);
-    if (st == LD_OK) st = plan_graph(m->graph);
+    if (st == LD_OK) st = plan_graph(m->graph, flags);
+    m->choices = NULL;
+    m->nchoices = 0;
     if (st != LD_OK) { ld_model_free(m); return st; }
     *out = m;
     return LD_OK;
 }
 
 ld_status ld_model_load_buffer(const uint8_t *buf, size_t len, const char *path, ld_model **out) {
-    return load_buffer(buf, len, path, 0, out);
+    return load_buffer(buf, len, path, 0, NULL, 0, out);
 }
 
-ld_status ld_model_load_ex(const char *path, unsigned flags, ld_model **out) {
+ld_status ld_model_load_choices(const char *path, unsigned flags, const ld_branch_choice *choices, int nchoices,
+                                ld_model **out) {
     uint8_t *buf;
     size_t len;
     LD_TRY(ld_file_read(path, &buf, &len));
-    ld_status st = load_buffer(buf, len, path, flags, out);
+    ld_status st = load_buffer(buf, len, path, flags, choices, nchoices, out);
     free(buf);
     return st;
+}
+
+ld_status ld_model_load_ex(const char *path, unsigned flags, ld_model **out) {
+    return ld_model_load_choices(path, flags, NULL, 0, out);
 }
 
 ld_status ld_model_load(const char *path, ld_model **out) { return ld_model_load_ex(path, 0, out); }
@@ -461,16 +479,18 @@ static void attr_free(ld_attr *a) {
     free(a->graphs);
 }
 
+void ld_node_free_fields(ld_node *n) {
+    free(n->name); free(n->op_type); free(n->domain); free(n->in); free(n->out);
+    free(n->implicit);
+    for (int a = 0; a < n->nattr && n->attrs; a++) attr_free(&n->attrs[a]);
+    free(n->attrs);
+    free(n->kstate);
+    memset(n, 0, sizeof *n);
+}
+
 static void graph_free(ld_graph *g) {
     if (!g) return;
-    for (int i = 0; i < g->nnodes; i++) {
-        ld_node *n = &g->nodes[i];
-        free(n->name); free(n->op_type); free(n->domain); free(n->in); free(n->out);
-        free(n->implicit);
-        for (int a = 0; a < n->nattr && n->attrs; a++) attr_free(&n->attrs[a]);
-        free(n->attrs);
-        free(n->kstate);
-    }
+    for (int i = 0; i < g->nnodes; i++) ld_node_free_fields(&g->nodes[i]);
     for (int i = 0; i < g->nvalues; i++) {
         ld_value *v = &g->values[i];
         free(v->name);

@@ -15,4 +15,7 @@ ld_status ld_proto_check_depth(const uint8_t *buf, size_t len);
 ld_status ld_proto_check_strings(const ProtobufCMessage *m);
 ld_status ld_tensor_from_proto(ld_model *m, const Onnx__TensorProto *tp, ld_tensor *t);
 
+/* Free what a node owns (names, value lists, attributes and their subgraphs) and zero it. */
+void ld_node_free_fields(ld_node *n);
+
 #endif

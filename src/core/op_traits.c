@@ -88,9 +88,11 @@ static const ld_op_traits traits[] = {
     {"", "DequantizeLinear", 0, LD_OPK_DEQUANTIZE, NOQ, NULL},
     {"com.microsoft", "QuantizeLinear", 0, LD_OPK_QUANTIZE, NOQ, NULL},
     {"com.microsoft", "DequantizeLinear", 0, LD_OPK_DEQUANTIZE, NOQ, NULL},
+    /* control flow the planner can see through */
+    {"", "If", LD_OPT_BRANCH, OTHER, NOQ, NULL},
 };
-/* 50 rows: a row added or lost on purpose updates this (and test_op_traits checks each). */
-static_assert(LD_ARRAY_LEN(traits) == 50, "op traits table size");
+/* 51 rows: a row added or lost on purpose updates this (and test_op_traits checks each). */
+static_assert(LD_ARRAY_LEN(traits) == 51, "op traits table size");
 
 static const ld_op_traits no_traits = {"", NULL, 0, LD_OPK_OTHER, NOQ, NULL};
 

@@ -307,7 +307,7 @@ static bool fold_too_big(const ld_node *n, ld_tensor **ins) {
 ld_status ld_graph_fold_constants(ld_graph *g) {
     for (int i = 0; i < g->nnodes; i++) {
         ld_node *n = &g->nodes[i];
-        if (!node_is_constant(g, n)) continue;
+        if (n->folded || !node_is_constant(g, n)) continue;   /* planning may run twice (inlining) */
         ld_tensor *ins[64], *outs[64];
         if (n->nin > 64 || n->nout > 64) continue;
         for (int k = 0; k < n->nin; k++) ins[k] = n->in[k] >= 0 ? g->values[n->in[k]].const_val : NULL;

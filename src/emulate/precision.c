@@ -185,6 +185,11 @@ ld_target ld_policy_storage(const ld_policy *p, const ld_node *n) {
     return formats[p->target].quantized ? p->fallback : p->target;
 }
 
+bool ld_policy_body_pinned(const ld_policy *p, const ld_node *n) {
+    for (int i = 0; p && i < p->nbody_pins; i++) if (p->body_pins[i] == n) return true;
+    return false;
+}
+
 ld_status ld_policy_round_tensor(ld_target t, const ld_tensor *src, ld_tensor *dst) {
     LD_TRY(ld_tensor_copy(dst, src));
     if (dst->kind == LD_KIND_TENSOR && dst->dtype == LD_F32) ld_round_to(t, dst->data, dst->numel);

@@ -18,7 +18,7 @@ check_report() {   # $1 = report: the wide nodes are measured, close, and their 
     $PY -c "
 import json, numpy as np; d=json.load(open('$1')); want=np.load('$TMP/want.npz')
 nodes={n['name']: n for n in d['nodes']}
-for name in ('sum100', 'concat100', 'split100', 'max100', 'if100'):
+for name in ('sum100', 'concat100', 'split100', 'max100', 'if100/then_branch/body_sum_then'):
     outs=nodes[name]['outputs']
     assert len(outs) == (100 if name == 'split100' else 1), (name, len(outs))
     for o in outs:
