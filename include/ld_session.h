@@ -40,6 +40,12 @@ typedef struct ld_workload {
     bool isolated;                     /* compute isolated errors (compare's default) */
     bool force;                        /* replace existing output files */
     const char *against, *against_outputs;   /* compare with another model / saved outputs */
+    /* A library caller's samples in memory (borrowed; used instead of in and data.path), its
+    ** calibration samples (instead of calib) and labels (instead of the labels file). */
+    const ld_feed *feeds, *calib_feeds;
+    int nfeeds, ncalib_feeds;
+    const int64_t *label_values;
+    int64_t nlabel_values;
 } ld_workload;
 
 typedef struct ld_session {
