@@ -139,8 +139,8 @@ class Model:
     def run(self, feeds, mark_all=False):
         """Run the model in FP32 on feeds (dict of input name -> array).
 
-        Returns a dict of output name -> numpy array (read-only views of the library's memory,
-        no copies); with mark_all also every intermediate tensor, in node order."""
+        Returns a dict of output name -> numpy array (views of the library's memory, no
+        copies; the memory lives as long as the arrays); with mark_all also every intermediate tensor, in node order."""
         f = _Feeds(feeds)
         out = ctypes.c_void_p()
         _check(_lib.run(self.h, f.h, 1 if mark_all else 0, ctypes.byref(out)))
