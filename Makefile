@@ -38,7 +38,8 @@ ALL_CFLAGS = -std=gnu11 $(WARN) -fopenmp -fno-trapping-math -Iinclude $(SRC_INC)
              -DLD_VERSION='"$(VERSION)"' $(CFLAGS)
 LDLIBS = $(PKG_LIBS) -lpng -ljpeg -lz -lm -fopenmp
 
-SRC := $(sort $(wildcard $(addsuffix /*.c,$(addprefix src/,$(LAYERS)))))
+# src/cli/main_mpi.c is layerdiff-mpi's main (make MPI=1), not part of the normal build.
+SRC := $(filter-out src/cli/main_mpi.c,$(sort $(wildcard $(addsuffix /*.c,$(addprefix src/,$(LAYERS))))))
 GEN_C = $(BUILD)/gen/onnx.pb-c.c
 GEN_H = $(BUILD)/gen/onnx.pb-c.h
 OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC)) $(BUILD)/obj/onnx.pb-c.o
@@ -55,6 +56,18 @@ UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRC))
         install uninstall clean lint-man
 
 all: $(BIN) lib
+ifeq ($(MPI),1)
+all: $(BIN)-mpi
+endif
+
+# layerdiff-mpi (make MPI=1; Open MPI): compare with the samples split over MPI ranks.
+MPICC ?= mpicc
+$(BIN)-mpi: $(BUILD)/mpi/main_mpi.o $(BUILD)/libld.a
+	$(MPICC) -o $@ $(BUILD)/mpi/main_mpi.o $(BUILD)/libld.a $(LDLIBS)
+$(BUILD)/mpi/main_mpi.o: src/cli/main_mpi.c | $(GEN_H)
+	@mkdir -p $(BUILD)/mpi
+	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(BUILD)/mpi/main_mpi.d
 
 # liblayerdiff (layerdiff.h; layerdiff(3)): the stages up to compare plus api, without the
 # TUI and the CLI. The shared library is built from its own -fPIC objects compiled with
@@ -198,7 +211,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/liblayerdiff.a $(DESTDIR)$(INCDIR)/layerdiff.h $(DESTDIR)$(LIBDIR)/pkgconfig/layerdiff.pc
 
 clean:
-	rm -rf build layerdiff layerdiff-asan
+	rm -rf build layerdiff layerdiff-asan layerdiff-mpi
 
 $(BUILD)/conformance: tests/tools/conformance.c $(LIBOBJ)
 	@mkdir -p build
