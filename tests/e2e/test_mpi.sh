@@ -2,7 +2,8 @@
 # layerdiff-mpi (make MPI=1): `mpirun -n K layerdiff-mpi compare ...` on 2 and 3 ranks of this
 # machine (--oversubscribe) gives the report of `layerdiff compare` on the same samples, byte
 # for byte but the wall time: FP16, calibrated INT8 with labels, more ranks than samples; the
-# table and the exit codes (divergence, errors) are the CLI's.
+# table and the exit codes (divergence, errors) are the CLI's. `layerdiff-mpi autopin` finds
+# the same pins with the same figures and report as `layerdiff autopin`.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 R=fixtures/models/fmnist_resnet.onnx
@@ -57,5 +58,25 @@ cli_rc=$?
 expect_rc $cli_rc "divergence: exit $cli_rc as the CLI" mpi 2 compare $R --target int8 --input image=$TMP/x.npy --batch 1 --min-sqnr 40 -q
 expect_rc 66 "missing model: exit 66" mpi 2 compare $TMP/none.onnx --target fp16
 expect_out 'none.onnx: No such file' "names the missing file"
-expect_rc 64 "autopin is refused (not distributed)" mpi 2 autopin $R --target fp16
-expect_out 'autopin is not distributed' "says so"
+expect_rc 64 "--against is refused (not distributed)" mpi 2 compare $R --against $R
+expect_out 'not distributed' "says so"
+
+# autopin: the same pins, figures and report as one process (the search path must not depend
+# on how the samples are split)
+ap() {   # ap TAG ARGS...: one process, then 2 and 3 ranks
+    local tag=$1; shift
+    $LD autopin $R --input image=$TMP/x.npy --batch 1 --quiet --report $TMP/ap_$tag.json -o $TMP/ap_$tag.txt "$@" \
+        2>/dev/null | grep -vE '^wrote' | sed 's/, [0-9.]* s/, S s/' >$TMP/ap_$tag.out
+    for k in 2 3; do
+        mpi $k autopin $R --input image=$TMP/x.npy --batch 1 --quiet --report $TMP/ap_${tag}_$k.json -o $TMP/ap_${tag}_$k.txt "$@" \
+            2>/dev/null | grep -vE '^wrote' | sed 's/, [0-9.]* s/, S s/' >$TMP/ap_${tag}_$k.out
+        if cmp -s $TMP/ap_$tag.txt $TMP/ap_${tag}_$k.txt && [ -s $TMP/ap_$tag.txt ]; then ok "autopin $tag: pins of $k ranks = one process"
+        else notok "autopin $tag: pins of $k ranks = one process" "$(diff $TMP/ap_$tag.txt $TMP/ap_${tag}_$k.txt | head -5)"; fi
+        if cmp -s $TMP/ap_$tag.out $TMP/ap_${tag}_$k.out; then ok "autopin $tag: printed figures of $k ranks = one process"
+        else notok "autopin $tag: printed figures of $k ranks = one process" "$(diff $TMP/ap_$tag.out $TMP/ap_${tag}_$k.out | head -6)"; fi
+        same $TMP/ap_$tag.json $TMP/ap_${tag}_$k.json "autopin $tag: report of $k ranks = one process"
+    done
+}
+ap int8-greedy --target int8 --labels $TMP/y.npy --goal 'sqnr>=38' --max-tries 5
+ap fp8-bisect --target fp8e4m3 --calib-method minmax --strategy bisect --goal 'sqnr>=40' --max-tries 4
+grep -q 'nodes* in FP32' $TMP/ap_int8-greedy.out && ok "autopin printed its summary" || notok "autopin printed its summary" "$(head -3 $TMP/ap_int8-greedy.out)"
