@@ -2,7 +2,8 @@
 ** test_compare_merge.c — a comparison split by samples and merged back (compare_merge.c, the
 ** basis of layerdiff-mpi) gives the same report as the comparison over all samples, for FP16
 ** and calibrated INT8 on the trained ResNet with random images and labels; merging packed
-** results of another model, or truncated ones, is an error.
+** results of another model, or truncated ones, is an error. autopin through its distributed
+** path (ld_autopin_dist, here one rank exchanging with itself) finds what it finds without.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ld_autopin.h"
 #include "ld_session.h"
 
 #define RESNET "fixtures/models/fmnist_resnet.onnx"
@@ -123,11 +125,56 @@ static void test_other_model(void **st) {
     ld_session_close(&s);
 }
 
+/* One rank: every blob is its own; a failure comes back as the error. */
+static ld_status self_gather(void *user, uint8_t *const *mine, const size_t *mine_len, int nmine, int nsamples,
+                             uint8_t **all, size_t *lens) {
+    int *calls = user;
+    ++*calls;
+    if (nmine < 0) return (ld_status)-nmine;
+    assert_int_equal(nmine, nsamples);
+    for (int k = 0; k < nsamples; k++) {
+        all[k] = malloc(mine_len[k] + 1);
+        memcpy(all[k], mine[k], mine_len[k]);
+        lens[k] = mine_len[k];
+    }
+    return LD_OK;
+}
+
+static void test_autopin_dist_path(void **st) {
+    ld_session s;
+    ld_workload w;
+    int64_t labels[NS];
+    open_session(&s, LD_TARGET_INT8, &w, labels);
+    ld_autopin_opts o = {.ngoals = 1, .goals = {{LD_GOAL_SQNR, 45}}, .prune = true, .max_tries = 4};
+    ld_autopin_result a, b;
+    assert_int_equal(ld_autopin_run(&s, &o, &a), LD_OK);
+    int calls = 0;
+    ld_autopin_dist d = {0, 1, self_gather, &calls};
+    o.dist = &d;
+    assert_int_equal(ld_autopin_run(&s, &o, &b), LD_OK);
+    assert_true(calls >= 3 + a.tries - 1);        /* measured pass, both sides' outputs, every recompute */
+    assert_true(a.npinned > 0);
+    assert_int_equal(a.npinned, b.npinned);
+    assert_memory_equal(a.pinned, b.pinned, s.model->graph->nnodes);
+    assert_int_equal(a.tries, b.tries);
+    const ld_goal_eval *e[4] = {&a.before, &b.before, &a.after, &b.after};
+    for (int i = 0; i < 4; i += 2) {   /* field by field: the struct has padding */
+        assert_true(e[i]->sqnr == e[i + 1]->sqnr && e[i]->cosine == e[i + 1]->cosine && e[i]->top1 == e[i + 1]->top1);
+        assert_true(e[i]->acc_delta == e[i + 1]->acc_delta && e[i]->maxrel == e[i + 1]->maxrel);
+        assert_true(e[i]->finite == e[i + 1]->finite && e[i]->labelled == e[i + 1]->labelled && e[i]->met == e[i + 1]->met);
+    }
+    assert_true(a.fp32_flops_share == b.fp32_flops_share);
+    ld_autopin_result_free(&a);
+    ld_autopin_result_free(&b);
+    ld_session_close(&s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_fp16),
         cmocka_unit_test(test_split_int8),
         cmocka_unit_test(test_other_model),
+        cmocka_unit_test(test_autopin_dist_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
