@@ -60,8 +60,10 @@ ifeq ($(MPI),1)
 all: $(BIN)-mpi
 endif
 
-# layerdiff-mpi (make MPI=1; Open MPI): compare with the samples split over MPI ranks.
+# layerdiff-mpi (make MPI=1; Open MPI): compare and autopin with the samples split over MPI
+# ranks. make check builds it when mpicc is installed (tests/e2e/test_mpi.sh).
 MPICC ?= mpicc
+MPI_BIN := $(if $(shell command -v $(MPICC) 2>/dev/null),$(BIN)-mpi)
 $(BIN)-mpi: $(BUILD)/mpi/main_mpi.o $(BUILD)/libld.a
 	$(MPICC) -o $@ $(BUILD)/mpi/main_mpi.o $(BUILD)/libld.a $(LDLIBS)
 $(BUILD)/mpi/main_mpi.o: src/cli/main_mpi.c | $(GEN_H)
@@ -164,7 +166,7 @@ deps:
 # The whole test run: unit, conformance, end-to-end, docs, sanitizers, fuzz replay. The last line is the
 # total "N passed, N failed".
 check: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) layerdiff lib examples layerdiff-asan $(UNIT_BIN) $(UNIT_ASAN) \
+	@$(MAKE) --no-print-directory -j$(NPROC) layerdiff lib examples $(MPI_BIN) layerdiff-asan $(UNIT_BIN) $(UNIT_ASAN) \
 		$(BUILD)/conformance $(BUILD)/conformance-asan $(FUZZ_BIN)
 	@bash tests/run_all.sh
 
@@ -191,6 +193,7 @@ install: layerdiff lib
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
 	install -m 755 layerdiff $(DESTDIR)$(BINDIR)/layerdiff
+	if [ -e layerdiff-mpi ]; then install -m 755 layerdiff-mpi $(DESTDIR)$(BINDIR)/layerdiff-mpi; fi
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	if ls man/*.3 >/dev/null 2>&1; then install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/; fi
 	if ls man/*.5 >/dev/null 2>&1; then install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/; fi
@@ -203,7 +206,7 @@ install: layerdiff lib
 		layerdiff.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/layerdiff.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/layerdiff
+	rm -f $(DESTDIR)$(BINDIR)/layerdiff $(DESTDIR)$(BINDIR)/layerdiff-mpi
 	for f in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$f); done
 	for f in man/*.3; do [ -e "$$f" ] && rm -f $(DESTDIR)$(MANDIR)/man3/$$(basename $$f); done; true
 	for f in man/*.5; do [ -e "$$f" ] && rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$f); done; true
