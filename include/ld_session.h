@@ -46,6 +46,7 @@ typedef struct ld_workload {
     int nfeeds, ncalib_feeds;
     const int64_t *label_values;
     int64_t nlabel_values;
+    const ld_calib_dist *calib_dist;   /* calibration split over processes (NULL: not) */
 } ld_workload;
 
 typedef struct ld_session {

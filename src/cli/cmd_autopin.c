@@ -91,9 +91,9 @@ static void print_eval(const char *what, const ld_goal_eval *e) {
     printf("  max rel %.3g%s%s\n", e->maxrel, e->finite ? "" : "  NON-FINITE", e->met ? "  (goal met)" : "");
 }
 
-int cmd_autopin(int argc, char **argv) { return ld_autopin_main(argc, argv, NULL, NULL, NULL, true); }
+int cmd_autopin(int argc, char **argv) { return ld_autopin_main(argc, argv, NULL, NULL, NULL, NULL, true); }
 
-int ld_autopin_main(int argc, char **argv, const ld_autopin_dist *dist,
+int ld_autopin_main(int argc, char **argv, const ld_autopin_dist *dist, const ld_calib_dist *cdist,
                     ld_status (*final_compare)(ld_session *s, ld_compare *c, void *user), void *user, bool writer) {
     compare_args a;
     autopin_extra x;
@@ -116,6 +116,7 @@ int ld_autopin_main(int argc, char **argv, const ld_autopin_dist *dist,
     ld_workload w;
     ld_compare_args_workload(&a, &w);
     if (!writer) w.write_calib_cache = NULL;   /* one process writes files */
+    w.calib_dist = cdist;
     st = ld_session_open(&s, &w);
     if (st == LD_OK && !x.o.ngoals) {
         const ld_graph *g = s.model->graph;

@@ -8,10 +8,11 @@
 ** Sample i runs on rank i % K in a comparison of its own; rank 0 merges the packed results
 ** in sample order. Sample 0 runs first on rank 0 and its results go to every rank, whose
 ** later samples take their value-histogram ranges from it. Every rank opens the whole
-** session (model, samples, labels, calibration on all samples), so calibration is not
-** split. autopin: each rank keeps the runs of its samples and recomputes them per try; the
-** outputs are exchanged (mpi_allgather) so that every rank evaluates the same goal figures
-** in sample order and takes the same search path (autopin.c, ld_autopin_dist).
+** session (model, samples, labels); INT8/FP8 calibration runs each rank's share of the
+** samples and combines maxima and histograms (ld_calib_dist, mpi_allreduce). autopin: each
+** rank keeps the runs of its samples and recomputes them per try; the outputs are exchanged
+** (mpi_allgather) so that every rank evaluates the same goal figures in sample order and
+** takes the same search path (autopin.c, ld_autopin_dist).
 */
 #include "cmd.h"
 #include "cmd_compare.h"
@@ -110,6 +111,17 @@ static ld_status mpi_compare(ld_session *s, ld_compare *total, void *user) {
     return rank ? LD_OK : ld_compare_finish(total, s->labels, s->nlabels);
 }
 
+/* Calibration's exchange (ld_calib_dist): maxima and sums in place on every rank. */
+static ld_status mpi_allreduce(void *user, void *buf, int n, ld_reduce_op op) {
+    (void)user;
+    MPI_Datatype t = op == LD_RED_MAX_F64 ? MPI_DOUBLE : op == LD_RED_SUM_U64 ? MPI_UINT64_T : MPI_INT64_T;
+    MPI_Op o = op == LD_RED_MAX_F64 || op == LD_RED_MAX_I64 ? MPI_MAX : MPI_SUM;
+    if (n > 0) MPI_Allreduce(MPI_IN_PLACE, buf, n, t, o, MPI_COMM_WORLD);
+    return LD_OK;
+}
+
+static ld_calib_dist calib_dist_of(void) { return (ld_calib_dist){rank, nranks, mpi_allreduce, NULL}; }
+
 static int compare_mpi(int argc, char **argv) {
     compare_args a;
     bool help = false;
@@ -121,6 +133,8 @@ static int compare_mpi(int argc, char **argv) {
     ld_workload w;
     ld_compare_args_workload(&a, &w);
     if (rank) w.write_calib_cache = NULL;   /* rank 0 writes files */
+    ld_calib_dist cd = calib_dist_of();
+    w.calib_dist = &cd;
     ld_session s;
     st = ld_session_open(&s, &w);
     int worst = st;   /* every rank opens the same session: agree on failure */
@@ -200,7 +214,8 @@ static ld_status mpi_allgather(void *user, uint8_t *const *mine, const size_t *m
 
 static int autopin_mpi(int argc, char **argv) {
     ld_autopin_dist d = {rank, nranks, mpi_allgather, NULL};
-    int rc = ld_autopin_main(argc, argv, &d, mpi_compare, NULL, rank == 0);
+    ld_calib_dist cd = calib_dist_of();
+    int rc = ld_autopin_main(argc, argv, &d, &cd, mpi_compare, NULL, rank == 0);
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
     return rc;
 }

@@ -92,7 +92,7 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
             int64_t cnn = 0;
             if (a->calib_feeds) LD_TRY(borrow_feeds(a->calib_feeds, a->ncalib_feeds, &cf, &cn));
             else if (a->calib) LD_TRY(load_samples(s, a->calib, &cf, &cn, &cnames, &cnn));
-            st = ld_calibrate(s->model, &s->opts.policy, cf, cn, a->calib_method, a->percentile, &s->calib);
+            st = ld_calibrate_dist(s->model, &s->opts.policy, cf, cn, a->calib_method, a->percentile, a->calib_dist, &s->calib);
             int64_t nsamp = 0;
             for (int i = 0; i < cn; i++) nsamp += cf[i].n && cf[i].items[0].t->ndim ? cf[i].items[0].t->dims[0] : 1;
             snprintf(s->calib_desc, sizeof s->calib_desc, "%s over %lld samples of %s", ld_calib_method_name(a->calib_method),

@@ -2,7 +2,8 @@
 # layerdiff-mpi (make MPI=1): `mpirun -n K layerdiff-mpi compare ...` on 2 and 3 ranks of this
 # machine (--oversubscribe) gives the report of `layerdiff compare` on the same samples, byte
 # for byte but the wall time: FP16, calibrated INT8 with labels, more ranks than samples; the
-# table and the exit codes (divergence, errors) are the CLI's. `layerdiff-mpi autopin` finds
+# table and the exit codes (divergence, errors) are the CLI's; calibration split over the
+# ranks gives the same scales. `layerdiff-mpi autopin` finds
 # the same pins with the same figures and report as `layerdiff autopin`.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -48,6 +49,15 @@ for k in 2 3; do
         --labels $TMP/y.npy --report $TMP/int8_$k.json -q
     same $TMP/int8.json $TMP/int8_$k.json "int8 report of $k ranks = single process (classification, first divergent, sums)"
 done
+
+# calibration split over the ranks: the scales (written as a TensorRT cache) are the same bytes
+$LD compare $R --target int8 --input image=$TMP/x.npy --batch 1 --calib $TMP/x2.npy --calib-method percentile \
+    --write-calib-cache $TMP/c1.cache --report $TMP/pc.json -q >/dev/null 2>&1
+expect_rc 0 "int8, percentile calibration on 2 samples over 3 ranks" mpi 3 compare $R --target int8 --input image=$TMP/x.npy \
+    --batch 1 --calib $TMP/x2.npy --calib-method percentile --write-calib-cache $TMP/c3.cache --report $TMP/pc_3.json -q
+cmp -s $TMP/c1.cache $TMP/c3.cache && [ -s $TMP/c1.cache ] && ok "calibration cache of 3 ranks = single process" \
+    || notok "calibration cache of 3 ranks = single process" "$(diff $TMP/c1.cache $TMP/c3.cache | head -4)"
+same $TMP/pc.json $TMP/pc_3.json "percentile-calibrated report of 3 ranks = single process"
 
 $LD compare $R --target bf16 --input image=$TMP/x2.npy --batch 1 --report $TMP/bf16.json -q >/dev/null 2>&1
 expect_rc 0 "3 ranks, 2 samples (an idle rank)" mpi 3 compare $R --target bf16 --input image=$TMP/x2.npy --batch 1 --report $TMP/bf16_3.json -q
