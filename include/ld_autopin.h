@@ -31,6 +31,20 @@ typedef struct ld_goal_eval {
 
 typedef enum { LD_STRAT_GREEDY, LD_STRAT_BISECT, LD_STRAT_LINEAR } ld_strategy;
 
+/* Samples split over processes (layerdiff-mpi): this process runs the samples k with
+** k % nranks == rank. allgather gets the byte blobs of this process's samples (mine[j]: its
+** j-th sample, in increasing order) and gives every process the blobs of all nsamples
+** samples in sample order (all[k], malloc'ed, freed by the caller). Every process then
+** evaluates the same figures and takes the same search path; the result equals the
+** single-process one. A process that failed calls allgather with nmine = -status (and no
+** blobs): every process must then get an error back, so that none waits for the others. */
+typedef struct ld_autopin_dist {
+    int rank, nranks;
+    ld_status (*allgather)(void *user, uint8_t *const *mine, const size_t *mine_len, int nmine, int nsamples,
+                           uint8_t **all, size_t *lens);
+    void *user;
+} ld_autopin_dist;
+
 typedef struct ld_autopin_opts {
     ld_goal goals[16];
     int ngoals;
@@ -40,6 +54,7 @@ typedef struct ld_autopin_opts {
     int max_tries;           /* 0 = unlimited */
     double time_limit;       /* seconds, 0 = unlimited */
     ld_progress progress;    /* events: one per try */
+    const ld_autopin_dist *dist;   /* NULL: every sample in this process */
 } ld_autopin_opts;
 
 typedef struct ld_autopin_result {

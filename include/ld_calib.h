@@ -36,6 +36,20 @@ double ld_calib_mse(const uint64_t *hist, int nbins, double width, int qmax);
 ld_status ld_calibrate(ld_model *m, const ld_policy *p, const ld_feed *samples, int nsamples,
                        ld_calib_method method, double percentile, ld_calib *out);
 
+/* Calibration with the samples split over processes (layerdiff-mpi): this process runs the
+** samples k with k % nranks == rank, and allreduce combines every process's figures in place
+** on all of them (maxima, counts and histogram counts: the result does not depend on the
+** split, it equals ld_calibrate's). allreduce also carries each process's status first
+** (LD_RED_MAX_I64 of one value), so that an error on one process stops all of them. */
+typedef enum { LD_RED_MAX_F64, LD_RED_MAX_I64, LD_RED_SUM_I64, LD_RED_SUM_U64 } ld_reduce_op;
+typedef struct ld_calib_dist {
+    int rank, nranks;
+    ld_status (*allreduce)(void *user, void *buf, int n, ld_reduce_op op);
+    void *user;
+} ld_calib_dist;
+ld_status ld_calibrate_dist(ld_model *m, const ld_policy *p, const ld_feed *samples, int nsamples,
+                            ld_calib_method method, double percentile, const ld_calib_dist *d, ld_calib *out);
+
 ld_status ld_calib_cache_read(const char *path, ld_calib *out);
 /* Refuses to overwrite unless force. */
 ld_status ld_calib_cache_write(const char *path, const ld_calib *c, bool force);

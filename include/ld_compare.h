@@ -115,6 +115,15 @@ ld_status ld_compare_add_sample(ld_compare *c, const ld_feed *in);
 ld_status ld_compare_finish(ld_compare *c, const int64_t *labels, int64_t nlabels);
 void ld_compare_free(ld_compare *c);
 
+/* Splitting a comparison by samples (compare_merge.c; the MPI front end): pack the
+** accumulators of a comparison of one sample, and merge such a packed sample into c as
+** ld_compare_add_sample would have added it (merge in sample order, then ld_compare_finish).
+** Before a later sample runs in its own comparison, ld_compare_preset_ranges gives it the
+** value-histogram ranges of the first sample's comparison. */
+ld_status ld_compare_pack(const ld_compare *c, uint8_t **buf, size_t *len);
+ld_status ld_compare_merge_packed(ld_compare *c, const uint8_t *buf, size_t len);
+void ld_compare_preset_ranges(ld_compare *c, const ld_compare *first);
+
 
 /* A sample whose values stay in memory (opts.keep_tgt; reference values are kept for the
  * graph outputs) so the target side can be recomputed from any node after the pins change:

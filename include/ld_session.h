@@ -44,6 +44,13 @@ typedef struct ld_workload {
     const char *against, *against_outputs;   /* compare with another model / saved outputs */
     const char *float_model;           /* QDQ: the model before quantization (float weights) */
     bool target_auto;                  /* no target given: QDQ if the model has quantizers */
+    /* A library caller's samples in memory (borrowed; used instead of in and data.path), its
+    ** calibration samples (instead of calib) and labels (instead of the labels file). */
+    const ld_feed *feeds, *calib_feeds;
+    int nfeeds, ncalib_feeds;
+    const int64_t *label_values;
+    int64_t nlabel_values;
+    const ld_calib_dist *calib_dist;   /* calibration split over processes (NULL: not) */
 } ld_workload;
 
 typedef struct ld_session {

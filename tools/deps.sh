@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libcjson-dev
 libopenblas-dev libopenblas-openmp-dev libncurses-dev libzip-dev libpng-dev libjpeg-dev libcmocka-dev zlib1g-dev mandoc tmux
-python3 python3-numpy python3-onnx python3-jsonschema dataset-fashion-mnist librsvg2-bin libxml2-utils time
+python3 python3-numpy python3-onnx python3-jsonschema python3-pytest python3-setuptools python3-pip python3-venv libopenmpi-dev openmpi-bin dataset-fashion-mnist librsvg2-bin libxml2-utils time
 clang libclang-rt-dev libomp-dev"
 missing=""
 for p in $PKGS; do

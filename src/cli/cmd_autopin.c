@@ -92,7 +92,10 @@ static void print_eval(const char *what, const ld_goal_eval *e) {
     printf("  max rel %.3g%s%s\n", e->maxrel, e->finite ? "" : "  NON-FINITE", e->met ? "  (goal met)" : "");
 }
 
-int cmd_autopin(int argc, char **argv) {
+int cmd_autopin(int argc, char **argv) { return ld_autopin_main(argc, argv, NULL, NULL, NULL, NULL, true); }
+
+int ld_autopin_main(int argc, char **argv, const ld_autopin_dist *dist, const ld_calib_dist *cdist,
+                    ld_status (*final_compare)(ld_session *s, ld_compare *c, void *user), void *user, bool writer) {
     compare_args a;
     autopin_extra x;
     memset(&x, 0, sizeof x);
@@ -106,12 +109,15 @@ int cmd_autopin(int argc, char **argv) {
         st = ld_usage_error("autopin", "--inspect, --rows and --no-isolated are compare options (autopin needs the isolated comparison)");
     if (st != LD_OK) return ld_report_error(st, NULL);
     if (!x.nfmts) x.fmts[x.nfmts++] = LD_FMT_LIST;
-    if (!a.quiet) x.o.progress.fn = ld_progress_stderr;
+    if (!a.quiet && writer) x.o.progress.fn = ld_progress_stderr;
+    x.o.dist = dist;
     ld_session s;
     ld_autopin_result r;
     memset(&r, 0, sizeof r);
     ld_workload w;
     ld_compare_args_workload(&a, &w);
+    if (!writer) w.write_calib_cache = NULL;   /* one process writes files */
+    w.calib_dist = cdist;
     st = ld_session_open(&s, &w);
     if (st == LD_OK && !x.o.ngoals) {
         const ld_graph *g = s.model->graph;
@@ -145,7 +151,9 @@ int cmd_autopin(int argc, char **argv) {
         for (int k = 0; st == LD_OK && k < x.nfmts; k++) {
             char *text = ld_pins_export(x.fmts[k], s.model, &r, &x.o, a.target);
             if (!text) { st = ld_oom(); break; }
-            if (x.out) {
+            if (x.out && !writer) {
+                /* another process writes the files */
+            } else if (x.out) {
                 char path[4096];
                 if (x.nfmts == 1) snprintf(path, sizeof path, "%s", x.out);
                 else snprintf(path, sizeof path, "%s.%s", x.out, ld_pin_format_ext(x.fmts[k]));
@@ -159,14 +167,14 @@ int cmd_autopin(int argc, char **argv) {
         if (st == LD_OK && a.report) {   /* the comparison with the pins found */
             ld_compare c;
             memcpy(s.pinned, r.pinned, sizeof(bool) * g->nnodes);
-            st = ld_session_compare(&s, &c);
+            st = final_compare ? final_compare(&s, &c, user) : ld_session_compare(&s, &c);
             ld_report_meta meta;
             ld_session_meta(&s, &meta);
-            if (st == LD_OK) st = ld_report_write(a.report, &c, &meta, a.force);
+            if (st == LD_OK && writer) st = ld_report_write(a.report, &c, &meta, a.force);
             if (st == LD_OK && strcmp(a.report, "-")) printf("wrote %s (comparison with these pins)\n", a.report);
             ld_compare_free(&c);
         }
-        if (st == LD_OK && x.write_model) {
+        if (st == LD_OK && x.write_model && writer) {
             if (s.opts.qdq) st = ld_write_qdq_model(a.model, s.model, s.opts.qdq, r.pinned, x.write_model, a.force);
             else st = ld_write_mixed_model(a.model, s.model, r.pinned, a.target, x.write_model, a.force);
             if (st == LD_OK) printf("wrote %s\n", x.write_model);

@@ -5,6 +5,7 @@
 #ifndef LD_CMD_COMPARE_H
 #define LD_CMD_COMPARE_H
 
+#include "ld_autopin.h"
 #include "ld_session.h"
 
 #define LD_MAX_PIN_SPECS 4096
@@ -46,5 +47,12 @@ void ld_compare_args_tol(const compare_args *a, ld_tol *tol);
 /* The workload the flags describe (pointers into a: a must outlive it). */
 void ld_compare_args_workload(const compare_args *a, ld_workload *w);
 extern const char ld_compare_usage[];
+
+/* `layerdiff autopin` with its samples split over processes (layerdiff-mpi; cmd_autopin
+** passes NULL, NULL, NULL, NULL, true): cdist splits the calibration, final_compare (NULL:
+** ld_session_compare) makes the --report comparison; only the writer prints progress and
+** writes files. */
+int ld_autopin_main(int argc, char **argv, const ld_autopin_dist *dist, const ld_calib_dist *cdist,
+                    ld_status (*final_compare)(ld_session *s, ld_compare *c, void *user), void *user, bool writer);
 
 #endif

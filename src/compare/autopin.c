@@ -66,8 +66,13 @@ static bool goal_holds(const ld_goal *g, const ld_goal_eval *e) {
 typedef struct search {
     ld_session *s;
     ld_compare c;
-    ld_sample_run **runs;
+    ld_sample_run **runs;    /* this process's samples (all of them without o->dist) */
     int nruns;
+    /* with o->dist: a comparison per local sample (its run measures into it), and every
+    ** sample's outputs gathered from all processes: ref/tgt[k * noutputs + q] */
+    ld_compare *cs;
+    ld_tensor **gref, **gtgt;
+    int nall;
     bool *cur;               /* pins the kept target values were computed with */
     const ld_autopin_opts *o;
     ld_autopin_result *r;
@@ -78,16 +83,23 @@ typedef struct search {
     const char *stopped;
 } search;
 
+/* Output q of sample k (reference or target side). */
+static const ld_tensor *out_of(const search *S, int k, int q, bool tgt) {
+    const ld_graph *g = S->s->model->graph;
+    if (S->o->dist) return (tgt ? S->gtgt : S->gref)[(size_t)k * g->noutputs + q];
+    return tgt ? ld_sample_run_tgt(S->runs[k], g->outputs[q]) : ld_sample_run_ref(S->runs[k], g->outputs[q]);
+}
+
 /* Goal figures over every sample's outputs for the current target values. */
 static void evaluate(search *S, ld_goal_eval *e) {
     ld_graph *g = S->s->model->graph;
     double see = 0, srr = 0, stt = 0, srt = 0, maxrel = 0;
     int64_t agree = 0, rows = 0, rc = 0, tc = 0;
     bool finite = true;
-    for (int k = 0; k < S->nruns; k++) {
+    for (int k = 0; k < (S->o->dist ? S->nall : S->nruns); k++) {
         for (int q = 0; q < g->noutputs; q++) {
-            const ld_tensor *rt = ld_sample_run_ref(S->runs[k], g->outputs[q]);
-            const ld_tensor *tt = ld_sample_run_tgt(S->runs[k], g->outputs[q]);
+            const ld_tensor *rt = out_of(S, k, q, false);
+            const ld_tensor *tt = out_of(S, k, q, true);
             if (!rt || !tt || rt->dtype != LD_F32 || tt->dtype != LD_F32 || rt->numel != tt->numel) continue;
             const float *a = rt->data, *b = tt->data;
             for (int64_t i = 0; i < rt->numel; i++) {
@@ -147,6 +159,123 @@ static bool out_of_budget(search *S) {
     return false;
 }
 
+/* ---- samples split over processes (o->dist) ---- */
+
+static void put(uint8_t **p, size_t *n, size_t *cap, const void *src, size_t len, bool *oom) {
+    if (*oom) return;
+    if (*n + len > *cap) {
+        size_t c = (*cap + len) * 2;
+        uint8_t *np = realloc(*p, c);
+        if (!np) { *oom = true; return; }
+        *p = np;
+        *cap = c;
+    }
+    memcpy(*p + *n, src, len);
+    *n += len;
+}
+
+/* The model outputs of one run (one side) as bytes: per output, present flag, dtype, ndim,
+** dims, data (float32 only: the goals read nothing else). */
+static ld_status pack_outputs(const search *S, ld_sample_run *run, bool tgt, uint8_t **buf, size_t *len) {
+    const ld_graph *g = S->s->model->graph;
+    size_t n = 0, cap = 0;
+    bool oom = false;
+    *buf = NULL;
+    for (int q = 0; q < g->noutputs; q++) {
+        const ld_tensor *t = tgt ? ld_sample_run_tgt(run, g->outputs[q]) : ld_sample_run_ref(run, g->outputs[q]);
+        int32_t hdr[2] = {t && t->kind == LD_KIND_TENSOR && t->dtype == LD_F32, t ? t->ndim : 0};
+        put(buf, &n, &cap, hdr, sizeof hdr, &oom);
+        if (!hdr[0]) continue;
+        put(buf, &n, &cap, t->dims, sizeof(int64_t) * t->ndim, &oom);
+        put(buf, &n, &cap, t->data, t->numel * sizeof(float), &oom);
+    }
+    if (oom) { free(*buf); return ld_oom(); }
+    *len = n;
+    return LD_OK;
+}
+
+static ld_status unpack_outputs(const search *S, const uint8_t *p, size_t len, ld_tensor **out) {
+    const ld_graph *g = S->s->model->graph;
+    size_t at = 0;
+    for (int q = 0; q < g->noutputs; q++) {
+        ld_tensor_free(out[q]);
+        out[q] = NULL;
+        int32_t hdr[2];
+        if (at + sizeof hdr > len) return ld_error(LD_ERR_INTERNAL, "autopin: gathered outputs truncated");
+        memcpy(hdr, p + at, sizeof hdr);
+        at += sizeof hdr;
+        if (!hdr[0]) continue;
+        int64_t dims[LD_MAX_DIMS];
+        if (hdr[1] < 0 || hdr[1] > LD_MAX_DIMS || at + sizeof(int64_t) * hdr[1] > len)
+            return ld_error(LD_ERR_INTERNAL, "autopin: gathered outputs malformed");
+        memcpy(dims, p + at, sizeof(int64_t) * hdr[1]);
+        at += sizeof(int64_t) * hdr[1];
+        LD_TRY(ld_tensor_create(&out[q], LD_F32, hdr[1], dims));
+        if (at + out[q]->nbytes > len) return ld_error(LD_ERR_INTERNAL, "autopin: gathered outputs truncated");
+        memcpy(out[q]->data, p + at, out[q]->nbytes);
+        at += out[q]->nbytes;
+    }
+    return LD_OK;
+}
+
+/* Every process's outputs of one side to every process (gref or gtgt). A process that
+** failed (st) still takes part, so that all of them learn it (nmine < 0 in allgather). */
+static ld_status dist_outputs(search *S, bool tgt, ld_status st) {
+    const ld_autopin_dist *d = S->o->dist;
+    int no = S->s->model->graph->noutputs;
+    uint8_t **mine = calloc(S->nruns + 1, sizeof *mine), **all = calloc(S->nall + 1, sizeof *all);
+    size_t *mlen = calloc(S->nruns + 1, sizeof *mlen), *alen = calloc(S->nall + 1, sizeof *alen);
+    if (st == LD_OK && !(mine && all && mlen && alen)) st = ld_oom();
+    for (int j = 0; st == LD_OK && j < S->nruns; j++) st = pack_outputs(S, S->runs[j], tgt, &mine[j], &mlen[j]);
+    ld_status g = d->allgather(d->user, mine, mlen, st == LD_OK ? S->nruns : -(int)st, S->nall, all, alen);
+    if (st == LD_OK) st = g;
+    for (int k = 0; st == LD_OK && k < S->nall; k++)
+        st = unpack_outputs(S, all[k], alen[k], (tgt ? S->gtgt : S->gref) + (size_t)k * no);
+    for (int j = 0; mine && j < S->nruns; j++) free(mine[j]);
+    for (int k = 0; all && k < S->nall; k++) free(all[k]);
+    free(mine); free(all); free(mlen); free(alen);
+    return st;
+}
+
+/* The measured pass over this process's samples, each in its own comparison (histogram
+** ranges from sample 0, which every process runs), merged in sample order into S->c. */
+static ld_status dist_open(search *S, const ld_compare_opts *co) {
+    const ld_autopin_dist *d = S->o->dist;
+    ld_session *s = S->s;
+    int nlocal = 0;
+    for (int k = d->rank; k < s->nsamples; k += d->nranks) nlocal++;
+    S->nall = s->nsamples;
+    size_t no = (size_t)s->model->graph->noutputs;
+    S->cs = calloc(nlocal + 1, sizeof *S->cs);
+    S->gref = calloc(S->nall * no + 1, sizeof *S->gref);
+    S->gtgt = calloc(S->nall * no + 1, sizeof *S->gtgt);
+    uint8_t **mine = calloc(nlocal + 1, sizeof *mine), **all = calloc(S->nall + 1, sizeof *all);
+    size_t *mlen = calloc(nlocal + 1, sizeof *mlen), *alen = calloc(S->nall + 1, sizeof *alen);
+    ld_compare c0;
+    ld_sample_run *run0 = NULL;
+    ld_status st = S->cs && S->gref && S->gtgt && mine && all && mlen && alen ? LD_OK : ld_oom();
+    if (st == LD_OK && (st = ld_compare_init(&c0, s->model, co)) == LD_OK && s->nsamples)
+        st = ld_sample_run_open(&c0, &s->samples[0], &run0);
+    for (int k = d->rank; st == LD_OK && k < s->nsamples; k += d->nranks) {
+        ld_compare *c = &S->cs[S->nruns];
+        if ((st = ld_compare_init(c, s->model, co)) != LD_OK) break;
+        ld_compare_preset_ranges(c, &c0);
+        st = ld_sample_run_open(c, &s->samples[k], &S->runs[S->nruns]);
+        if (st == LD_OK) st = ld_compare_pack(c, &mine[S->nruns], &mlen[S->nruns]);
+        S->nruns++;
+    }
+    if (run0) ld_sample_run_close(run0);
+    if (s->nsamples) ld_compare_free(&c0);
+    ld_status g = d->allgather(d->user, mine, mlen, st == LD_OK ? nlocal : -(int)st, S->nall, all, alen);
+    if (st == LD_OK) st = g;
+    for (int k = 0; st == LD_OK && k < S->nall; k++) st = ld_compare_merge_packed(&S->c, all[k], alen[k]);
+    for (int j = 0; mine && j < nlocal; j++) free(mine[j]);
+    for (int k = 0; all && k < S->nall; k++) free(all[k]);
+    free(mine); free(all); free(mlen); free(alen);
+    st = dist_outputs(S, false, st);
+    return dist_outputs(S, true, st);
+}
+
 /* Evaluate a pin set: recompute from the earliest change, remember the best result. */
 static ld_status try_pins(search *S, const bool *want, ld_goal_eval *e) {
     int n = S->s->model->graph->nnodes, from = -1;
@@ -154,7 +283,10 @@ static ld_status try_pins(search *S, const bool *want, ld_goal_eval *e) {
         if (want[i] != S->cur[i]) { from = i; break; }
     if (from >= 0) {
         memcpy(S->cur, want, sizeof(bool) * n);   /* the policy reads the pins through cur */
-        for (int k = 0; k < S->nruns; k++) LD_TRY(ld_sample_run_target_from(S->runs[k], from));
+        ld_status st = LD_OK;
+        for (int k = 0; st == LD_OK && k < S->nruns; k++) st = ld_sample_run_target_from(S->runs[k], from);
+        if (S->o->dist) st = dist_outputs(S, true, st);   /* every process takes part, also after an error */
+        LD_TRY(st);
     }
     evaluate(S, e);
     S->tries++;
@@ -373,7 +505,8 @@ ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_res
     co.keep_tgt = true;
     co.isolated = true;
     ld_status st = ld_compare_init(&S.c, s->model, &co);
-    for (int k = 0; st == LD_OK && k < s->nsamples; k++) {
+    if (st == LD_OK && o->dist) st = dist_open(&S, &co);
+    for (int k = 0; st == LD_OK && !o->dist && k < s->nsamples; k++) {
         st = ld_sample_run_open(&S.c, &s->samples[k], &S.runs[k]);
         if (st == LD_OK) S.nruns++;
         if (st == LD_OK && k == 0) {
@@ -389,8 +522,8 @@ ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_res
     }
     if (st == LD_OK) st = ld_compare_finish(&S.c, s->labels, s->nlabels);
     bool any_float = false;
-    for (int q = 0; st == LD_OK && q < g->noutputs && S.nruns; q++) {
-        const ld_tensor *t = ld_sample_run_ref(S.runs[0], g->outputs[q]);
+    for (int q = 0; st == LD_OK && q < g->noutputs && (o->dist ? S.nall : S.nruns); q++) {
+        const ld_tensor *t = out_of(&S, 0, q, false);
         any_float |= t && t->kind == LD_KIND_TENSOR && t->dtype == LD_F32;
     }
     if (st == LD_OK && !any_float)
@@ -432,6 +565,12 @@ ld_status ld_autopin_run(ld_session *s, const ld_autopin_opts *o, ld_autopin_res
     r->stopped = S.stopped;
     r->qdq = s->opts.qdq;
     for (int k = 0; k < S.nruns; k++) ld_sample_run_close(S.runs[k]);
+    for (int k = 0; o->dist && S.cs && k < S.nruns; k++) ld_compare_free(&S.cs[k]);
+    for (size_t k = 0; o->dist && k < (size_t)S.nall * g->noutputs; k++) {
+        if (S.gref) ld_tensor_free(S.gref[k]);
+        if (S.gtgt) ld_tensor_free(S.gtgt[k]);
+    }
+    free(S.cs); free(S.gref); free(S.gtgt);
     free(S.runs);
     free(S.cur);
     free(cs);

@@ -484,6 +484,9 @@ ld_status cmp_state_run(cmp_state *s) {
     double t0 = ld_now_sec();
     ld_status st = LD_OK;
     for (int i = 0; st == LD_OK && i < g->nnodes; i++) {
+        if (i % 50 == 0)   /* before the folded check: a model whose node 0 is folded still reports */
+            ld_progress_step(&c->opts.progress, i, g->nnodes, "layerdiff: sample %lld: node %d/%d",
+                             (long long)c->samples + 1, i, g->nnodes);
         if (g->nodes[i].folded) continue;
         st = cmp_run_node(s, i);
         if (st != LD_OK) cmp_node_error(st, &g->nodes[i]);
@@ -497,9 +500,6 @@ ld_status cmp_state_run(cmp_state *s) {
                 s->cconst[v] = NULL;
             }
         }
-        if (i % 50 == 0)
-            ld_progress_step(&c->opts.progress, i, g->nnodes, "layerdiff: sample %lld: node %d/%d",
-                             (long long)c->samples + 1, i, g->nnodes);
     }
     ld_progress_end(&c->opts.progress);
     if (st == LD_OK && g->noutputs) {

@@ -12,18 +12,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Feeds that borrow the data of src's tensors (a library caller's arrays: no copy). */
+static ld_status borrow_feeds(const ld_feed *src, int n, ld_feed **out, int *nout) {
+    ld_feed *f = calloc(n + 1, sizeof *f);
+    if (!f) return ld_oom();
+    *out = f;
+    *nout = n;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < src[i].n; k++) {
+            ld_tensor *t = malloc(sizeof *t);
+            if (!t) return ld_oom();
+            *t = *src[i].items[k].t;
+            t->owns = false;
+            assert(t->kind == LD_KIND_TENSOR && !t->seq);
+            LD_TRY(ld_feed_add(&f[i], src[i].items[k].name, t));
+        }
+    return LD_OK;
+}
+
 static ld_status load_samples(ld_session *s, const char *data_path, ld_feed **feeds, int *n,
                               char ***names, int64_t *nnames) {
     const ld_workload *a = &s->w;
+    *names = NULL;
+    *nnames = 0;
+    if (a->feeds && feeds == &s->samples) return borrow_feeds(a->feeds, a->nfeeds, feeds, n);
     if (data_path) {
         ld_data_opts d = a->data;
         d.path = data_path;
         return ld_data_load(s->model->graph, &d, feeds, n, names, nnames);
     }
-    LD_TRY(ld_inputs_prepare(s->model->graph, &a->in, feeds, n));
-    *names = NULL;
-    *nnames = 0;
-    return LD_OK;
+    return ld_inputs_prepare(s->model->graph, &a->in, feeds, n);
 }
 
 /* --target qdq (or no target on a model with quantizers): the QDQ plan, float weights. */
@@ -55,18 +73,24 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
     LD_TRY(load_samples(s, a->data.path, &s->samples, &s->nsamples, &s->names, &s->nnames));
     /* the branch every feed takes becomes rows (other data would need the other branch:
      * not with a second model, saved outputs or separate calibration data) */
-    if (!a->against && !a->against_outputs && !a->calib)
+    if (!a->against && !a->against_outputs && !a->calib && !a->calib_feeds)
         LD_TRY(ld_branches_resolve(a->model, &s->model, s->samples, s->nsamples, &s->branches));
     ld_graph *g = s->model->graph;
     s->pinned = calloc(g->nnodes + 1, sizeof(bool));
     if (!s->pinned) return ld_oom();
     LD_TRY(ld_pins_apply_bodies(g, a->pins, a->npins, s->pinned, &s->body_pins, &s->nbody_pins));
-    if (a->data.path) snprintf(s->data_desc, sizeof s->data_desc, "%s", a->data.path);
+    if (a->feeds) snprintf(s->data_desc, sizeof s->data_desc, "%d samples given in memory", a->nfeeds);
+    else if (a->data.path) snprintf(s->data_desc, sizeof s->data_desc, "%s", a->data.path);
     else if (a->in.inputs_file) snprintf(s->data_desc, sizeof s->data_desc, "%s", a->in.inputs_file);
     else if (a->in.nspecs) snprintf(s->data_desc, sizeof s->data_desc, "--input files");
     else snprintf(s->data_desc, sizeof s->data_desc, "generated: uniform [%g, %g), seed %llu", a->in.lo, a->in.hi,
                   (unsigned long long)a->in.seed);
-    if (a->labels) {
+    if (a->label_values) {
+        s->labels = malloc((a->nlabel_values + 1) * sizeof(int64_t));
+        if (!s->labels) return ld_oom();
+        memcpy(s->labels, a->label_values, a->nlabel_values * sizeof(int64_t));
+        s->nlabels = a->nlabel_values;
+    } else if (a->labels) {
         int64_t total = 0;
         for (int i = 0; i < s->nsamples; i++)
             total += s->samples[i].n && s->samples[i].items[0].t->ndim ? s->samples[i].items[0].t->dims[0] : 1;
@@ -95,13 +119,14 @@ ld_status ld_session_open(ld_session *s, const ld_workload *w) {
             int cn = s->nsamples;
             char **cnames = NULL;
             int64_t cnn = 0;
-            if (a->calib) LD_TRY(load_samples(s, a->calib, &cf, &cn, &cnames, &cnn));
-            st = ld_calibrate(s->model, &s->opts.policy, cf, cn, a->calib_method, a->percentile, &s->calib);
+            if (a->calib_feeds) LD_TRY(borrow_feeds(a->calib_feeds, a->ncalib_feeds, &cf, &cn));
+            else if (a->calib) LD_TRY(load_samples(s, a->calib, &cf, &cn, &cnames, &cnn));
+            st = ld_calibrate_dist(s->model, &s->opts.policy, cf, cn, a->calib_method, a->percentile, a->calib_dist, &s->calib);
             int64_t nsamp = 0;
             for (int i = 0; i < cn; i++) nsamp += cf[i].n && cf[i].items[0].t->ndim ? cf[i].items[0].t->dims[0] : 1;
             snprintf(s->calib_desc, sizeof s->calib_desc, "%s over %lld samples of %s", ld_calib_method_name(a->calib_method),
-                     (long long)nsamp, a->calib ? a->calib : "the compared data");
-            if (a->calib) { ld_samples_free(cf, cn); ld_strings_free(cnames, cnn); }
+                     (long long)nsamp, a->calib_feeds ? "samples given in memory" : a->calib ? a->calib : "the compared data");
+            if (a->calib || a->calib_feeds) { ld_samples_free(cf, cn); ld_strings_free(cnames, cnn); }
             LD_TRY(st);
         }
         if (a->write_calib_cache) {

@@ -12,7 +12,9 @@
 ** Pass 1 takes max |x| per tensor over all samples (minmax stops there). Pass 2 (the other
 ** methods) runs the samples again and fills a histogram of |x| with LD_CALIB_BINS bins over
 ** [0, max] per tensor, TensorRT's two-pass scheme, so memory is one histogram per tensor and
-** no tensor is copied. A tensor whose max is 0 gets amax 0.
+** no tensor is copied. A tensor whose max is 0 gets amax 0. Split over processes
+** (ld_calibrate_dist), each runs its share of the samples and the maxima, counts and
+** histograms are combined after each pass: the same figures whatever the split.
 */
 #include "ld_calib.h"
 
@@ -139,8 +141,8 @@ static ld_status bind_sample(collector *c, ld_exec *ex, const ld_feed *f) {
     return LD_OK;
 }
 
-static ld_status run_pass(collector *c, ld_exec *ex, const ld_feed *samples, int nsamples) {
-    for (int s = 0; s < nsamples; s++) {
+static ld_status run_pass(collector *c, ld_exec *ex, const ld_feed *samples, int nsamples, const ld_calib_dist *d) {
+    for (int s = d ? d->rank : 0; s < nsamples; s += d ? d->nranks : 1) {
         ld_status st = bind_sample(c, ex, &samples[s]);
         if (st == LD_OK) st = ld_exec_run(ex);
         if (st != LD_OK)
@@ -163,8 +165,38 @@ static double threshold(const target *t, ld_calib_method method, double pct) {
     return a > t->amax ? t->amax : a;
 }
 
+/* Every process's status: the worst one on all of them (the failing one keeps its message). */
+static ld_status sync_status(const ld_calib_dist *d, ld_status st) {
+    if (!d) return st;
+    int64_t w = st;
+    ld_status rs = d->allreduce(d->user, &w, 1, LD_RED_MAX_I64);
+    if (st != LD_OK) return st;
+    if (rs != LD_OK) return rs;
+    return w ? ld_error((ld_status)w, "calibration failed in another process") : LD_OK;
+}
+
+/* Pass 1's figures of all processes: max |x|, seen, non-finite counts. */
+static ld_status reduce_pass1(collector *c, const ld_calib_dist *d) {
+    double *amax = calloc(c->nt + 1, sizeof *amax);
+    int64_t *seen = calloc(c->nt + 1, sizeof *seen), *bad = calloc(c->nt + 1, sizeof *bad);
+    ld_status st = amax && seen && bad ? LD_OK : ld_oom();
+    st = sync_status(d, st);
+    for (int i = 0; st == LD_OK && i < c->nt; i++) { amax[i] = c->t[i].amax; seen[i] = c->t[i].seen; bad[i] = c->t[i].nonfinite; }
+    if (st == LD_OK) st = d->allreduce(d->user, amax, c->nt, LD_RED_MAX_F64);
+    if (st == LD_OK) st = d->allreduce(d->user, seen, c->nt, LD_RED_MAX_I64);
+    if (st == LD_OK) st = d->allreduce(d->user, bad, c->nt, LD_RED_SUM_I64);
+    for (int i = 0; st == LD_OK && i < c->nt; i++) { c->t[i].amax = amax[i]; c->t[i].seen = seen[i]; c->t[i].nonfinite = bad[i]; }
+    free(amax); free(seen); free(bad);
+    return st;
+}
+
 ld_status ld_calibrate(ld_model *m, const ld_policy *p, const ld_feed *samples, int nsamples,
                        ld_calib_method method, double percentile, ld_calib *out) {
+    return ld_calibrate_dist(m, p, samples, nsamples, method, percentile, NULL, out);
+}
+
+ld_status ld_calibrate_dist(ld_model *m, const ld_policy *p, const ld_feed *samples, int nsamples,
+                            ld_calib_method method, double percentile, const ld_calib_dist *d, ld_calib *out) {
     if (!m || !m->graph || !p || !out) return ld_error(LD_ERR_INTERNAL, "ld_calibrate: missing argument");
     if (nsamples <= 0 || !samples) return ld_error(LD_ERR_USAGE, "calibration needs at least one input sample");
     if ((int)method < 0 || method > LD_CALIB_MSE) return ld_error(LD_ERR_USAGE, "unknown calibration method");
@@ -181,7 +213,8 @@ ld_status ld_calibrate(ld_model *m, const ld_policy *p, const ld_feed *samples, 
     if (st == LD_OK && c.nt > 0) {
         ld_exec_set_hook(&ex, after_node, &c);
         double t0 = ld_now_sec();
-        st = run_pass(&c, &ex, samples, nsamples);
+        st = run_pass(&c, &ex, samples, nsamples, d);
+        if (d) st = st != LD_OK ? sync_status(d, st) : reduce_pass1(&c, d);
         ld_log(1, "calibration: %d tensors, pass 1 (max |x|) over %d samples in %.2f s", c.nt, nsamples,
                ld_now_sec() - t0);
         bool need_hist = false;
@@ -193,10 +226,14 @@ ld_status ld_calibrate(ld_model *m, const ld_policy *p, const ld_feed *samples, 
             t->inv_width = LD_CALIB_BINS / t->amax;
             need_hist = true;
         }
+        if (d && need_hist) st = sync_status(d, st);   /* every process decided the same need_hist */
         if (st == LD_OK && need_hist) {
             c.pass = 2;
             t0 = ld_now_sec();
-            st = run_pass(&c, &ex, samples, nsamples);
+            st = run_pass(&c, &ex, samples, nsamples, d);
+            if (d) st = sync_status(d, st);
+            for (int i = 0; d && st == LD_OK && i < c.nt; i++)
+                if (c.t[i].hist) st = d->allreduce(d->user, c.t[i].hist, LD_CALIB_BINS, LD_RED_SUM_U64);
             ld_log(1, "calibration: pass 2 (histograms) in %.2f s", ld_now_sec() - t0);
         }
     }

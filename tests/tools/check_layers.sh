@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Checks that dependencies point down the pipeline: every #include "..." in src/<stage>/ and
 # include/ must name a header of the same stage or of an earlier one. The stages, lowest first:
-#   core(0) < io, ops(1) < emulate(2) < compare(3) < present(4) < cli(5)
+#   core(0) < io, ops(1) < emulate(2) < compare(3) < present(4) < api(5) < cli(6)
 # A public header in include/ declares its stage in a "** Layer: NAME" line of its header
 # comment; a header in src/<stage>/ belongs to that stage. Prints one line per include checked
 # wrongly and "N passed, N failed" (N = files).
 set -u
 cd "$(dirname "$0")/../.."
-declare -A rank=([core]=0 [io]=1 [ops]=1 [emulate]=2 [compare]=3 [present]=4 [cli]=5)
+declare -A rank=([core]=0 [io]=1 [ops]=1 [emulate]=2 [compare]=3 [present]=4 [api]=5 [cli]=6)
 declare -A hdr   # header basename -> stage
 for h in include/*.h; do
     l=$(sed -n 's/^\*\* Layer: *\([a-z]*\).*/\1/p' "$h" | head -1)
