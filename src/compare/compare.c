@@ -453,9 +453,13 @@ ld_status cmp_state_run(cmp_state *s) {
         if (g->nodes[i].folded) continue;
         st = cmp_run_node(s, i);
         if (st != LD_OK) cmp_node_error(st, &g->nodes[i]);
-        if (i % 50 == 0)
-            ld_progress_step(&c->opts.progress, i, g->nnodes, "layerdiff: sample %lld: node %d/%d",
-                             (long long)c->samples + 1, i, g->nnodes);
+        if (i % 50 == 0) {   /* throughput of the samples finished so far (none: not yet known) */
+            double secs = c->seconds + (ld_now_sec() - t0);
+            char rate[48] = "";
+            if (c->samples > 0 && secs > 0) snprintf(rate, sizeof rate, ", %.1f images/s", (double)c->samples / secs);
+            ld_progress_step(&c->opts.progress, i, g->nnodes, "layerdiff: sample %lld: node %d/%d%s",
+                             (long long)c->samples + 1, i, g->nnodes, rate);
+        }
     }
     ld_progress_end(&c->opts.progress);
     if (st == LD_OK && g->noutputs) {
