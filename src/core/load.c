@@ -461,7 +461,7 @@ static void graph_free(ld_graph *g) {
         free(n->implicit);
         for (int a = 0; a < n->nattr && n->attrs; a++) attr_free(&n->attrs[a]);
         free(n->attrs);
-        free(n->kstate);
+        if (n->kstate) n->kstate->release(n->kstate);
     }
     for (int i = 0; i < g->nvalues; i++) {
         ld_value *v = &g->values[i];

@@ -15,6 +15,7 @@
 */
 #include "ops_gemm.h"
 #include "ops_nn.h"
+#include "ld_exec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -311,7 +312,7 @@ static bool conv_is_pointwise(const ld_nn_conv *cv) {
 typedef struct conv_job {
     const ld_nn_conv *cv;
     const float *x;
-    ld_gemm_a **wg;       /* per group: W_g (mg, cg*k_size) packed */
+    ld_gemm_a *const *wg;      /* per group: W_g (mg, cg*k_size) packed */
     const float *b;       /* bias (m) or NULL */
     bool pw;              /* pointwise: the input image is the GEMM operand, no im2col */
     float *y;
@@ -361,6 +362,55 @@ static ld_status run_units(int64_t units, size_t scratch, unit_fn fn, const void
     return nomem ? ld_error(LD_ERR_NOMEM, "out of memory for a %zu-float buffer", scratch) : LD_OK;
 }
 
+/* The weights of every group packed for ld_gemm_packed; kept with the node (ld_kstate) when
+ * they are the graph's constant, so that a run packs them once, not once per call. */
+typedef struct conv_packed {
+    ld_kstate base;
+    const float *w;       /* the packed weights' source (a constant: never changes) */
+    int64_t mg, kc, group;
+    ld_gemm_a *wg[];      /* per group: W_g (mg, kc) */
+} conv_packed;
+
+static void conv_packed_release(ld_kstate *s) {
+    conv_packed *p = (conv_packed *)s;
+    for (int64_t gi = 0; gi < p->group; gi++) ld_gemm_a_free(p->wg[gi]);
+    free(p);
+}
+
+static conv_packed *conv_pack(const float *w, int64_t mg, int64_t kc, int64_t group) {
+    conv_packed *p = calloc(1, sizeof *p + (size_t)group * sizeof(ld_gemm_a *));
+    if (!p) return NULL;
+    *p = (conv_packed){{conv_packed_release}, w, mg, kc, group};
+    for (int64_t gi = 0; gi < group; gi++)
+        if (!(p->wg[gi] = ld_gemm_pack_a(false, mg, kc, w + gi * mg * kc, kc))) {
+            conv_packed_release(&p->base);
+            return NULL;
+        }
+    return p;
+}
+
+/* The node's packed weights when input 1 is the graph's constant (packed on first use); NULL
+ * when it is not a constant of this graph, or out of memory (the caller packs for the call). */
+static conv_packed *conv_node_weights(ld_kctx *k, const float *w, int64_t mg, int64_t kc, int64_t group) {
+    const ld_graph *g = k->ex ? ld_exec_graph(k->ex) : NULL;
+    const ld_node *n = k->node;
+    if (!g || n < g->nodes || n >= g->nodes + g->nnodes || n->in[1] < 0 ||
+        g->values[n->in[1]].const_val != k->in[1])
+        return NULL;
+    ld_node *mn = &g->nodes[n - g->nodes];   /* the graph's own (non-const) node */
+    conv_packed *p = (conv_packed *)__atomic_load_n(&mn->kstate, __ATOMIC_ACQUIRE);
+    if (p && p->base.release == conv_packed_release && p->w == w && p->mg == mg && p->kc == kc && p->group == group)
+        return p;
+    if (p) return NULL;   /* some other state: leave it */
+    conv_packed *fresh = conv_pack(w, mg, kc, group);
+    if (!fresh) return NULL;
+    ld_kstate *expect = NULL;
+    if (__atomic_compare_exchange_n(&mn->kstate, &expect, &fresh->base, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return fresh;
+    conv_packed_release(&fresh->base);   /* another run installed one first */
+    return conv_node_weights(k, w, mg, kc, group);
+}
+
 ld_status ld_nn_conv_compute(ld_kctx *k) {
     ld_nn_conv cv;
     LD_TRY(conv_setup(k, &cv));
@@ -376,16 +426,14 @@ ld_status ld_nn_conv_compute(ld_kctx *k) {
         return LD_OK;
     }
     int64_t mg = cv.m / cv.group;
-    ld_gemm_a **wg = calloc((size_t)cv.group, sizeof *wg);
-    if (!wg) return ld_oom();
-    ld_status st = LD_OK;
-    for (int64_t gi = 0; gi < cv.group && st == LD_OK; gi++)
-        if (!(wg[gi] = ld_gemm_pack_a(false, mg, kc, w + gi * mg * kc, kc))) st = ld_oom();
-    conv_job job = {&cv, x, wg, b, conv_is_pointwise(&cv), y};
-    if (st == LD_OK)
-        st = run_units(cv.n * cv.group, job.pw ? 0 : (size_t)kc * cv.out_size, conv_gemm_unit, &job);
-    for (int64_t gi = 0; gi < cv.group; gi++) ld_gemm_a_free(wg[gi]);
-    free(wg);
+    conv_packed *pk = conv_node_weights(k, w, mg, kc, cv.group), *tmp = NULL;
+    if (!pk) {   /* weights computed at run time (or rounded by the emulation): this call only */
+        tmp = pk = conv_pack(w, mg, kc, cv.group);
+        if (!pk) return ld_oom();
+    }
+    conv_job job = {&cv, x, pk->wg, b, conv_is_pointwise(&cv), y};
+    ld_status st = run_units(cv.n * cv.group, job.pw ? 0 : (size_t)kc * cv.out_size, conv_gemm_unit, &job);
+    if (tmp) tmp->base.release(&tmp->base);
     return st;
 }
 
