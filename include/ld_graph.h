@@ -43,6 +43,13 @@ typedef struct ld_attr {
     ld_dtype tp_elem;        /* TYPE_PROTO: tensor elem type (for e.g. SequenceEmpty dtype) */
 } ld_attr;
 
+/* What a kernel keeps with its node between runs (Conv: its constant weights packed for the
+ * GEMM), set by the kernel on first use (with an atomic compare-and-swap) and released with the
+ * graph through its own release function. It only caches: it never changes any number. */
+typedef struct ld_kstate {
+    void (*release)(struct ld_kstate *s);
+} ld_kstate;
+
 typedef struct ld_node {
     char *name;              /* never NULL: "" in the model becomes "<op_type>_<index>" */
     char *op_type;
@@ -58,7 +65,7 @@ typedef struct ld_node {
     const struct ld_op_traits *traits;  /* set with op at plan time (ld_node_traits) */
     const struct ld_op_arity *schema;   /* schema row of its op version (plan time), or NULL */
     bool folded;             /* computed at load; skipped at run */
-    void *kstate;            /* kernel-private state (op->free_state frees it) */
+    struct ld_kstate *kstate;   /* kernel-private state kept between runs, or NULL */
     int orig_index;          /* position in the file */
     bool unnamed;            /* the file gives no name: `name` is layerdiff's "<op_type>_<index>" */
     int inlined;             /* > 0: moved here from the taken branch of an If with a constant

@@ -484,9 +484,14 @@ ld_status cmp_state_run(cmp_state *s) {
     double t0 = ld_now_sec();
     ld_status st = LD_OK;
     for (int i = 0; st == LD_OK && i < g->nnodes; i++) {
-        if (i % 50 == 0)   /* before the folded check: a model whose node 0 is folded still reports */
-            ld_progress_step(&c->opts.progress, i, g->nnodes, "layerdiff: sample %lld: node %d/%d",
-                             (long long)c->samples + 1, i, g->nnodes);
+        if (i % 50 == 0) {   /* before the folded check: a model whose node 0 is folded still
+                              * reports; throughput of the samples finished so far */
+            double secs = c->seconds + (ld_now_sec() - t0);
+            char rate[48] = "";
+            if (c->samples > 0 && secs > 0) snprintf(rate, sizeof rate, ", %.1f images/s", (double)c->samples / secs);
+            ld_progress_step(&c->opts.progress, i, g->nnodes, "layerdiff: sample %lld: node %d/%d%s",
+                             (long long)c->samples + 1, i, g->nnodes, rate);
+        }
         if (g->nodes[i].folded) continue;
         st = cmp_run_node(s, i);
         if (st != LD_OK) cmp_node_error(st, &g->nodes[i]);

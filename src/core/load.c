@@ -484,7 +484,7 @@ void ld_node_free_fields(ld_node *n) {
     free(n->implicit);
     for (int a = 0; a < n->nattr && n->attrs; a++) attr_free(&n->attrs[a]);
     free(n->attrs);
-    free(n->kstate);
+    if (n->kstate) n->kstate->release(n->kstate);
     memset(n, 0, sizeof *n);
 }
 

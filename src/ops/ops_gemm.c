@@ -150,17 +150,26 @@ typedef struct gemm_op {
     int64_t lda, ldb;
 } gemm_op;
 
-/* op(A)[i0 .. i0+mc) x [p0 .. p0+kc) into panels of mr rows (zero rows past mc). */
+/* op(A)[i0 .. i0+mc) x [p0 .. p0+kc) into panels of mr rows (zero rows past mc). Not
+ * transposed, each row of A is read in order (contiguous) and scattered into its lane. */
 static void pack_a(const gemm_op *g, int mr, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float *out) {
     for (int64_t ir = 0; ir < mc; ir += mr) {
         int64_t rows = mc - ir < mr ? mc - ir : mr;
-        for (int64_t p = 0; p < kc; p++) {
-            float *o = out + p * mr;
+        if (!g->ta) {
             for (int64_t r = 0; r < rows; r++) {
-                int64_t i = i0 + ir + r, q = p0 + p;
-                o[r] = g->ta ? g->a[q * g->lda + i] : g->a[i * g->lda + q];
+                const float *src = g->a + (i0 + ir + r) * g->lda + p0;
+                for (int64_t p = 0; p < kc; p++) out[p * mr + r] = src[p];
             }
-            for (int64_t r = rows; r < mr; r++) o[r] = 0.0f;
+            if (rows < mr)
+                for (int64_t p = 0; p < kc; p++)
+                    for (int64_t r = rows; r < mr; r++) out[p * mr + r] = 0.0f;
+        } else {
+            for (int64_t p = 0; p < kc; p++) {
+                float *o = out + p * mr;
+                const float *src = g->a + (p0 + p) * g->lda + i0 + ir;
+                for (int64_t r = 0; r < rows; r++) o[r] = src[r];
+                for (int64_t r = rows; r < mr; r++) o[r] = 0.0f;
+            }
         }
         out += kc * mr;
     }
@@ -198,16 +207,29 @@ static void tile(kern_fn kern, int mr, int nr, int64_t kc, const float *ap, cons
     for (int64_t r = 0; r < rows; r++) memcpy(c + r * ldc, buf + r * nr, (size_t)cols * sizeof(float));
 }
 
-/* C (m x n) = op(A) op(B) as plain sums (alpha and beta applied by the caller). */
-static int product(const gemm_op *g, int64_t m, int64_t n, int64_t k, float *c, int64_t ldc) {
-    int v = isa_get(), mr = isa_info[v].mr, nr = isa_info[v].nr;
+/* op(A) packed once for many products (ld_gemm_pack_a): for the K block starting at p0, all
+ * mpad rows (m rounded up to mr) in panels of mr rows at data + p0 * mpad, the panel of row i
+ * (a multiple of mr) at + i * kc: exactly what pack_a writes for that block. */
+struct ld_gemm_a {
+    int isa;
+    int64_t m, k, mpad;
+    gemm_op g;            /* the unpacked A, for the out-of-memory path */
+    float *data;
+};
+
+/* C (m x n) = op(A) op(B) as plain sums (alpha and beta applied by the caller); with pa, rows
+ * row0 .. row0+m of the packed A (row0 a multiple of its mr) and g is not read for A. */
+static int product(const gemm_op *g, const struct ld_gemm_a *pa, int64_t row0, int64_t m, int64_t n,
+                   int64_t k, float *c, int64_t ldc) {
+    int v = pa ? pa->isa : isa_get(), mr = isa_info[v].mr, nr = isa_info[v].nr;
     kern_fn kern = kernels[v];
     int64_t nc_max = n < NC_COLS ? (n + nr - 1) / nr * nr : NC_COLS;
     int64_t mc_max = m < MC_ROWS ? (m + mr - 1) / mr * mr : MC_ROWS;
     int64_t kc_max = k < KC ? k : KC;
+    assert(!pa || row0 % mr == 0);
     float *bp = aligned_alloc(64, (size_t)(nc_max * kc_max * sizeof(float) + 63) / 64 * 64);
-    float *ap = aligned_alloc(64, (size_t)(mc_max * kc_max * sizeof(float) + 63) / 64 * 64);
-    if (!bp || !ap) { free(bp); free(ap); return -1; }
+    float *ap = pa ? NULL : aligned_alloc(64, (size_t)(mc_max * kc_max * sizeof(float) + 63) / 64 * 64);
+    if (!bp || (!pa && !ap)) { free(bp); free(ap); return -1; }
     for (int64_t j0 = 0; j0 < n; j0 += NC_COLS) {
         int64_t nc = n - j0 < NC_COLS ? n - j0 : NC_COLS;
         for (int64_t p0 = 0; p0 < k; p0 += KC) {
@@ -215,10 +237,12 @@ static int product(const gemm_op *g, int64_t m, int64_t n, int64_t k, float *c, 
             pack_b(g, nr, p0, kc, j0, nc, bp);
             for (int64_t i0 = 0; i0 < m; i0 += MC_ROWS) {
                 int64_t mc = m - i0 < MC_ROWS ? m - i0 : MC_ROWS;
-                pack_a(g, mr, i0, mc, p0, kc, ap);
+                const float *apb = ap;
+                if (pa) apb = pa->data + p0 * pa->mpad + (row0 + i0) * kc;
+                else pack_a(g, mr, i0, mc, p0, kc, ap);
                 for (int64_t jr = 0; jr < nc; jr += nr)
                     for (int64_t ir = 0; ir < mc; ir += mr)
-                        tile(kern, mr, nr, kc, ap + ir * kc, bp + jr * kc, c + (i0 + ir) * ldc + j0 + jr, ldc,
+                        tile(kern, mr, nr, kc, apb + ir * kc, bp + jr * kc, c + (i0 + ir) * ldc + j0 + jr, ldc,
                              mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr, p0 == 0);
             }
         }
@@ -251,7 +275,7 @@ void ld_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, con
         if (old)
             for (int64_t i = 0; i < m; i++) memcpy(old + i * n, c + i * ldc, (size_t)n * sizeof(float));
     }
-    if ((beta != 0.0f && !old) || product(&g, m, n, k, c, ldc) != 0) {
+    if ((beta != 0.0f && !old) || product(&g, NULL, 0, m, n, k, c, ldc) != 0) {
         /* out of memory for the packed blocks: the same chains without packing */
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) {
@@ -267,4 +291,58 @@ void ld_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, con
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) c[i * ldc + j] = finish(c[i * ldc + j], alpha, beta, old ? old[i * n + j] : 0.0f);
     free(old);
+}
+
+/* ---- op(A) packed once ---- */
+
+ld_gemm_a *ld_gemm_pack_a(bool ta, int64_t m, int64_t k, const float *a, int64_t lda) {
+    assert(m >= 0 && k >= 0);
+    ld_gemm_a *pa = calloc(1, sizeof *pa);
+    if (!pa) return NULL;
+    pa->isa = isa_get();
+    int mr = isa_info[pa->isa].mr;
+    pa->m = m;
+    pa->k = k;
+    pa->mpad = (m + mr - 1) / mr * mr;
+    pa->g = (gemm_op){ta, false, a, NULL, lda, 0};
+    if (m == 0 || k == 0) return pa;
+    pa->data = aligned_alloc(64, (size_t)(pa->mpad * k * sizeof(float) + 63) / 64 * 64);
+    if (!pa->data) { free(pa); return NULL; }
+    for (int64_t p0 = 0; p0 < k; p0 += KC)
+        pack_a(&pa->g, mr, 0, m, p0, k - p0 < KC ? k - p0 : KC, pa->data + p0 * pa->mpad);
+    return pa;
+}
+
+void ld_gemm_a_free(ld_gemm_a *pa) {
+    if (!pa) return;
+    free(pa->data);
+    free(pa);
+}
+
+int ld_gemm_a_rows_align(const ld_gemm_a *pa) { return isa_info[pa->isa].mr; }
+
+void ld_gemm_packed(const ld_gemm_a *pa, int64_t i0, int64_t m, bool tb, int64_t n, const float *b,
+                    int64_t ldb, const float *bias, float *c, int64_t ldc) {
+    assert(i0 >= 0 && m >= 0 && i0 + m <= pa->m && n >= 0);
+    if (m == 0 || n == 0) return;
+    int64_t k = pa->k;
+    gemm_op g = pa->g;
+    g.tb = tb;
+    g.b = b;
+    g.ldb = ldb;
+    g.a = g.ta ? pa->g.a + i0 : pa->g.a + i0 * g.lda;   /* for the unpacked paths */
+    if (k == 0 || product(&g, pa->data ? pa : NULL, i0, m, n, k, c, ldc) != 0) {
+        /* nothing to multiply, or out of memory for the packed B block: the same chains */
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                float s = 0.0f;
+                for (int64_t p = 0; p < k; p++)
+                    s = fmaf(g.ta ? g.a[p * g.lda + i] : g.a[i * g.lda + p], tb ? b[j * ldb + p] : b[p * ldb + j], s);
+                c[i * ldc + j] = bias ? finish(s, 1.0f, 1.0f, bias[i]) : s;
+            }
+        return;
+    }
+    if (bias)
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) c[i * ldc + j] = finish(c[i * ldc + j], 1.0f, 1.0f, bias[i]);
 }

@@ -92,6 +92,30 @@ void ld_nn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
     }
 }
 
+void ld_nn_sgemm_packed(const ld_gemm_a *pa, int64_t m, int64_t n, int64_t k, const float *b,
+                        int64_t ldb, const float *bias, float *c, int64_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    bool split_m = m >= n;
+    int64_t align = split_m ? ld_gemm_a_rows_align(pa) : 16;
+    int parts = split_parts(split_m ? m : n, align);
+    if (ld_nthreads < 2 || omp_in_parallel() || (double)m * n * k < SPLIT_MIN_MNK || parts < 2 ||
+        (m == 1 && n < 256) || (n == 1 && m < 256)) {
+        ld_gemm_packed(pa, 0, m, false, n, b, ldb, bias, c, ldc);
+        return;
+    }
+    int64_t len = split_m ? m : n, blocks = (len + align - 1) / align;
+    #pragma omp parallel for schedule(static) num_threads(parts)
+    for (int p = 0; p < parts; p++) {
+        int64_t s0 = LD_MIN(len, blocks * p / parts * align);
+        int64_t s1 = LD_MIN(len, blocks * (p + 1) / parts * align);
+        if (s1 <= s0) continue;
+        if (split_m)
+            ld_gemm_packed(pa, s0, s1 - s0, false, n, b, ldb, bias ? bias + s0 : NULL, c + s0 * ldc, ldc);
+        else
+            ld_gemm_packed(pa, 0, m, false, s1 - s0, b + s0, ldb, bias, c + s0, ldc);
+    }
+}
+
 void ld_nn_sgemm_batch(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
                        const float *a, int64_t sa, const float *b, int64_t sb, float beta,
                        float *c, int64_t sc, int64_t nb) {

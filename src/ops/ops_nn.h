@@ -46,6 +46,12 @@ bool ld_nn_split_units(int64_t units);
 void ld_nn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                  int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
+/* C (m x n, row-major) = A B (+ bias[i] per row, when given) with A packed once
+ * (ld_gemm_pack_a, m x k) and B not transposed; split over the threads as ld_nn_sgemm. */
+struct ld_gemm_a;
+void ld_nn_sgemm_packed(const struct ld_gemm_a *pa, int64_t m, int64_t n, int64_t k, const float *b,
+                        int64_t ldb, const float *bias, float *c, int64_t ldc);
+
 /* Batched row-major sgemm C[b] = alpha*op(A[b])*op(B[b]) + beta*C[b] over nb matrices with
  * element strides sa, sb, sc between consecutive batches (0 = shared). */
 void ld_nn_sgemm_batch(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,

@@ -3,7 +3,8 @@
 ** auto_pad) on float32, built on OpenBLAS sgemm:
 **   - pointwise (1x1, stride 1, no pad) Conv: the input image is the GEMM operand directly;
 **   - general Conv: im2col into a reusable per-thread scratch, then one sgemm per (image,
-**     group) unit; the bias rides along as an extra GEMM column when that is cheaper;
+**     group) unit; the weights are packed once per call for all the units and the bias is
+**     added to the finished sums (ld_gemm_packed);
 **   - depthwise Conv (one input channel per group): a direct loop, parallel over planes;
 **   - ConvTranspose: sgemm W^T * X into a column buffer, then col2im.
 ** Threading: with a single unit (batch 1) ld_nn_sgemm splits each product over the threads
@@ -12,8 +13,11 @@
 ** numbers are the same (ops_gemm.c).
 ** Also the geometry helpers (attributes, auto_pad) shared with DeformConv.
 */
+#include "ops_gemm.h"
 #include "ops_nn.h"
+#include "ld_exec.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- attributes and geometry ---- */
@@ -297,33 +301,26 @@ static void conv_depthwise(const ld_nn_conv *cv, const float *x, const float *w,
 
 /* ---- Conv through sgemm ---- */
 
-/* Fill each of `rows` rows of length len with bias[r] (or zero when bias is NULL). */
-static void fill_rows(float *y, const float *bias, int64_t rows, int64_t len) {
-    for (int64_t r = 0; r < rows; r++) {
-        float v = bias ? bias[r] : 0.0f;
-        for (int64_t i = 0; i < len; i++) y[r * len + i] = v;
-    }
-}
-
 static bool conv_is_pointwise(const ld_nn_conv *cv) {
     for (int i = 0; i < cv->nsp; i++)
         if (cv->k[i] != 1 || cv->s[i] != 1 || cv->pb[i] || cv->pe[i]) return false;
     return true;
 }
 
-/* A Conv lowered to one sgemm per (image, group) unit. */
+/* A Conv lowered to one sgemm per (image, group) unit, the weights of each group packed once
+ * for all the images (ld_gemm_pack_a). */
 typedef struct conv_job {
     const ld_nn_conv *cv;
     const float *x;
-    const float *w;       /* (m, kk) */
-    const float *b;       /* bias to pre-fill the output with; NULL if none or folded into w */
-    int64_t kk;           /* GEMM inner size: cg*k_size, +1 when w carries the bias column */
+    ld_gemm_a *const *wg;      /* per group: W_g (mg, cg*k_size) packed */
+    const float *b;       /* bias (m) or NULL */
     bool pw;              /* pointwise: the input image is the GEMM operand, no im2col */
     float *y;
 } conv_job;
 
-/* Unit u: y_g (mg, ohw) = W_g (mg, kk) * col (kk, ohw) [+ bias]; col is the caller's
- * im2col buffer (kk rows; the last one all ones when the bias is folded into W). */
+/* Unit u: y_g (mg, ohw) = W_g (mg, kc) * col (kc, ohw) [+ bias], col being the caller's
+ * im2col buffer or, pointwise, the image itself. The bias is added to each finished sum, as
+ * a C pre-filled with it and beta 1 would (ops_gemm.h). */
 static void conv_gemm_unit(const void *job, int64_t u, bool par, float *col) {
     const conv_job *j = job;
     const ld_nn_conv *cv = j->cv;
@@ -333,11 +330,8 @@ static void conv_gemm_unit(const void *job, int64_t u, bool par, float *col) {
     const float *xg = j->x + (img * cv->c + gi * cg) * cv->in_size;
     float *yg = j->y + (img * cv->m + gi * mg) * ohw;
     if (!j->pw) im2col(cv, xg, cg, col, par);
-    if (j->kk > kc)
-        for (int64_t i = 0; i < ohw; i++) col[kc * ohw + i] = 1.0f;
-    if (j->b) fill_rows(yg, j->b + gi * mg, mg, ohw);
-    ld_nn_sgemm(false, false, mg, ohw, j->kk, 1.0f, j->w + gi * mg * j->kk, j->kk,
-                j->pw ? xg : col, ohw, j->b ? 1.0f : 0.0f, yg, ohw);
+    ld_nn_sgemm_packed(j->wg[gi], mg, ohw, kc, j->pw ? xg : col, ohw, j->b ? j->b + gi * mg : NULL,
+                       yg, ohw);
 }
 
 /* Run units 0..units-1 of fn, each with a scratch of `scratch` floats (NULL when 0). Few
@@ -368,22 +362,53 @@ static ld_status run_units(int64_t units, size_t scratch, unit_fn fn, const void
     return nomem ? ld_error(LD_ERR_NOMEM, "out of memory for a %zu-float buffer", scratch) : LD_OK;
 }
 
-/* Fold the bias into the GEMM as an extra column of W (times a row of ones in col) when
- * copying W costs less than pre-filling every output with the bias. */
-static ld_status conv_fold_bias(conv_job *j) {
-    const ld_nn_conv *cv = j->cv;
-    int64_t kc = j->kk;
-    if (!j->b || j->pw || cv->m * (kc + 1) >= cv->n * cv->m * cv->out_size) return LD_OK;
-    float *wa = ld_nn_scratch(1, (size_t)cv->m * (kc + 1));
-    if (!wa) return ld_error(LD_ERR_NOMEM, "out of memory for the weights");
-    for (int64_t r = 0; r < cv->m; r++) {
-        memcpy(wa + r * (kc + 1), j->w + r * kc, sizeof(float) * kc);
-        wa[r * (kc + 1) + kc] = j->b[r];
-    }
-    j->w = wa;
-    j->kk = kc + 1;
-    j->b = NULL;
-    return LD_OK;
+/* The weights of every group packed for ld_gemm_packed; kept with the node (ld_kstate) when
+ * they are the graph's constant, so that a run packs them once, not once per call. */
+typedef struct conv_packed {
+    ld_kstate base;
+    const float *w;       /* the packed weights' source (a constant: never changes) */
+    int64_t mg, kc, group;
+    ld_gemm_a *wg[];      /* per group: W_g (mg, kc) */
+} conv_packed;
+
+static void conv_packed_release(ld_kstate *s) {
+    conv_packed *p = (conv_packed *)s;
+    for (int64_t gi = 0; gi < p->group; gi++) ld_gemm_a_free(p->wg[gi]);
+    free(p);
+}
+
+static conv_packed *conv_pack(const float *w, int64_t mg, int64_t kc, int64_t group) {
+    conv_packed *p = calloc(1, sizeof *p + (size_t)group * sizeof(ld_gemm_a *));
+    if (!p) return NULL;
+    *p = (conv_packed){{conv_packed_release}, w, mg, kc, group};
+    for (int64_t gi = 0; gi < group; gi++)
+        if (!(p->wg[gi] = ld_gemm_pack_a(false, mg, kc, w + gi * mg * kc, kc))) {
+            conv_packed_release(&p->base);
+            return NULL;
+        }
+    return p;
+}
+
+/* The node's packed weights when input 1 is the graph's constant (packed on first use); NULL
+ * when it is not a constant of this graph, or out of memory (the caller packs for the call). */
+static conv_packed *conv_node_weights(ld_kctx *k, const float *w, int64_t mg, int64_t kc, int64_t group) {
+    const ld_graph *g = k->ex ? ld_exec_graph(k->ex) : NULL;
+    const ld_node *n = k->node;
+    if (!g || n < g->nodes || n >= g->nodes + g->nnodes || n->in[1] < 0 ||
+        g->values[n->in[1]].const_val != k->in[1])
+        return NULL;
+    ld_node *mn = &g->nodes[n - g->nodes];   /* the graph's own (non-const) node */
+    conv_packed *p = (conv_packed *)__atomic_load_n(&mn->kstate, __ATOMIC_ACQUIRE);
+    if (p && p->base.release == conv_packed_release && p->w == w && p->mg == mg && p->kc == kc && p->group == group)
+        return p;
+    if (p) return NULL;   /* some other state: leave it */
+    conv_packed *fresh = conv_pack(w, mg, kc, group);
+    if (!fresh) return NULL;
+    ld_kstate *expect = NULL;
+    if (__atomic_compare_exchange_n(&mn->kstate, &expect, &fresh->base, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return fresh;
+    conv_packed_release(&fresh->base);   /* another run installed one first */
+    return conv_node_weights(k, w, mg, kc, group);
 }
 
 ld_status ld_nn_conv_compute(ld_kctx *k) {
@@ -400,10 +425,16 @@ ld_status ld_nn_conv_compute(ld_kctx *k) {
         conv_depthwise(&cv, x, w, b, y);
         return LD_OK;
     }
-    conv_job job = {&cv, x, w, b, kc, conv_is_pointwise(&cv), y};
-    LD_TRY(conv_fold_bias(&job));
-    return run_units(cv.n * cv.group, job.pw ? 0 : (size_t)job.kk * cv.out_size, conv_gemm_unit,
-                     &job);
+    int64_t mg = cv.m / cv.group;
+    conv_packed *pk = conv_node_weights(k, w, mg, kc, cv.group), *tmp = NULL;
+    if (!pk) {   /* weights computed at run time (or rounded by the emulation): this call only */
+        tmp = pk = conv_pack(w, mg, kc, cv.group);
+        if (!pk) return ld_oom();
+    }
+    conv_job job = {&cv, x, pk->wg, b, conv_is_pointwise(&cv), y};
+    ld_status st = run_units(cv.n * cv.group, job.pw ? 0 : (size_t)kc * cv.out_size, conv_gemm_unit, &job);
+    if (tmp) tmp->base.release(&tmp->base);
+    return st;
 }
 
 /* ---- ConvTranspose ---- */
