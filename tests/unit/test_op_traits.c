@@ -30,7 +30,7 @@ static void test_every_traits_op_exists(void **st) {
             fail_msg("op traits row %d names '%s%s%s', which the op table does not have", i, t[i].domain,
                      t[i].domain[0] ? "." : "", t[i].name);
         assert_ptr_equal(ld_op_traits_find(t[i].domain, t[i].name), &t[i]);   /* no duplicate rows */
-        assert_true(t[i].flags != 0 || t[i].flops != NULL);                   /* a row says something */
+        assert_true(t[i].flags != 0 || t[i].flops != NULL || t[i].kind != LD_OPK_OTHER);   /* a row says something */
     }
 }
 
@@ -50,7 +50,8 @@ static void test_traits_flags_consistent(void **st) {
         }
         /* accum.c dispatches on the kind: every ACCUM op has an FP16-accumulating kernel */
         if (acc) assert_true(k != LD_OPK_OTHER && k != LD_OPK_CONV_TRANSPOSE);
-        if (!qg && !acc) assert_int_equal(k, LD_OPK_OTHER);
+        /* only the Q/DQ rows have a kind without quantizing or accumulating */
+        if (!qg && !acc) assert_true(k == LD_OPK_OTHER || k == LD_OPK_QUANTIZE || k == LD_OPK_DEQUANTIZE);
         /* an op that quantizes or accumulates differently does not commute with rounding */
         if (qg || acc) assert_false(t[i].flags & LD_OPT_ROUND_COMMUTES);
         assert_string_not_equal(ld_op_kind_name(k), "?");
@@ -141,8 +142,10 @@ static void test_format_rows_complete(void **st) {
         for (int j = 0; j < i; j++) {
             const ld_format *g = ld_target_format((ld_target)j);
             assert_string_not_equal(f->name, g->name);
-            /* a block-scaled format's dtype is its element type, shared with a plain format */
-            if (!f->block && !g->block) assert_int_not_equal(f->onnx_dtype, g->onnx_dtype);
+            /* a block-scaled format's dtype is its element type, shared with a plain format;
+             * qdq runs the model as written (FP32 between its quantizers) */
+            if (!f->block && !g->block && !f->as_written && !g->as_written)
+                assert_int_not_equal(f->onnx_dtype, g->onnx_dtype);
         }
         assert_true(f->onnx_dtype > 0);
         assert_true(f->max > 0 && f->min_subnormal > 0);
@@ -165,7 +168,7 @@ static void test_format_facts(void **st) {
     assert_int_equal(ld_target_parse("FP16", &t), LD_ERR_USAGE);
     assert_non_null(strstr(ld_err_msg(), "fp32, fp16, bf16, fp8e4m3, fp8e5m2, int8"));
     char buf[128];
-    assert_string_equal(ld_target_names(buf, sizeof buf, ", ", false), "fp16, bf16, fp8e4m3, fp8e5m2, int8, w4a16, nvfp4, mxfp8, mxfp4");
+    assert_string_equal(ld_target_names(buf, sizeof buf, ", ", false), "fp16, bf16, fp8e4m3, fp8e5m2, int8, w4a16, nvfp4, mxfp8, mxfp4, qdq");
     assert_string_equal(ld_target_names(buf, 8, " ", true), "fp32 fp");   /* truncates, terminated */
     assert_int_equal(ld_target_format(LD_TARGET_FP16)->onnx_dtype, 10);
     assert_int_equal(ld_target_format(LD_TARGET_BF16)->onnx_dtype, 16);
