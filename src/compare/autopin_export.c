@@ -78,10 +78,21 @@ static char *regex_escape(const char *s) {
  * into the node name ("/layers/layers.0/c1/Conv" -> "layers.0.c1") and input_quantizer or,
  * for a constant weight, weight_quantizer. */
 static void modelopt_name(const ld_node *n, bool weight, char *buf, size_t len) {
-    const char *end = strrchr(n->name, '/'), *start = end;
-    while (start && start > n->name && start[-1] != '/') start--;
-    if (!end || end == n->name) snprintf(buf, len, "%s.%s", n->name, weight ? "weight_quantizer" : "input_quantizer");
-    else snprintf(buf, len, "%.*s.%s", (int)(end - start), start, weight ? "weight_quantizer" : "input_quantizer");
+    /* scope components but the last (the op): "layers", "layers.0", "c1"; a component that
+     * extends the path so far ("layers" -> "layers.0") replaces it, others are appended */
+    char path[512] = "";
+    const char *p = n->name, *end = strrchr(n->name, '/');
+    while (end && p < end) {
+        if (*p == '/') { p++; continue; }
+        const char *q = p;
+        while (q < end && *q != '/') q++;
+        size_t pl = strlen(path), cl = (size_t)(q - p);
+        if (pl && cl > pl && !strncmp(p, path, pl) && p[pl] == '.') pl = 0;   /* extends the path */
+        else if (pl && pl + 1 < sizeof path) path[pl++] = '.';
+        if (pl + cl < sizeof path) { memcpy(path + pl, p, cl); path[pl + cl] = 0; }
+        p = q;
+    }
+    snprintf(buf, len, "%s.%s", path[0] ? path : n->name, weight ? "weight_quantizer" : "input_quantizer");
 }
 
 /* QDQ: the disabled quantizers as ONNX Runtime nodes_to_exclude (the nodes reading them) or
