@@ -78,10 +78,22 @@ static char *regex_escape(const char *s) {
  * into the node name ("/layers/layers.0/c1/Conv" -> "layers.0.c1") and input_quantizer or,
  * for a constant weight, weight_quantizer. */
 static void modelopt_name(const ld_node *n, bool weight, char *buf, size_t len) {
-    const char *end = strrchr(n->name, '/'), *start = end;
-    while (start && start > n->name && start[-1] != '/') start--;
-    if (!end || end == n->name) snprintf(buf, len, "%s.%s", n->name, weight ? "weight_quantizer" : "input_quantizer");
-    else snprintf(buf, len, "%.*s.%s", (int)(end - start), start, weight ? "weight_quantizer" : "input_quantizer");
+    /* scope components but the last (the op), each a child's name prefixed by its parent's own
+     * name: "layers", "layers.0", "c1" -> layers.0.c1; "sc", "sc.0" -> sc.0 */
+    char path[512] = "";
+    size_t last = 0;   /* where the last component starts in path */
+    const char *p = n->name, *end = strrchr(n->name, '/');
+    while (end && p < end) {
+        if (*p == '/') { p++; continue; }
+        const char *q = p;
+        while (q < end && *q != '/') q++;
+        size_t pl = strlen(path), cl = (size_t)(q - p), ll = pl - last;
+        if (pl && cl > ll && !strncmp(p, path + last, ll) && p[ll] == '.') pl = last;   /* extends it */
+        else if (pl && pl + 1 < sizeof path) path[pl++] = '.';
+        if (pl + cl < sizeof path) { memcpy(path + pl, p, cl); path[pl + cl] = 0; last = pl; }
+        p = q;
+    }
+    snprintf(buf, len, "%s.%s", path[0] ? path : n->name, weight ? "weight_quantizer" : "input_quantizer");
 }
 
 /* QDQ: the disabled quantizers as ONNX Runtime nodes_to_exclude (the nodes reading them) or

@@ -82,6 +82,21 @@ import json,sys; r=json.load(open(sys.argv[1])); q=r['qdq']
 w=[x for x in q['quantizers'] if x['block_size']==128]
 print('blocks', len(w), q['float_weights'], 'sqnr', r['summary']['outputs'][0]['sqnr_db'])" $TMP/int4f.json >$TMP/out 2>&1
 expect_out "blocks 16 16 sqnr [0-9]" "INT4: 16 block-128 quantizers, float weights matched, finite output SQNR"
+# weight quantizers are candidates when their float originals are known
+expect_rc 0 "autopin on INT4 with --float-model disables weight quantizers" $LD autopin $Q/fmnist_resnet_qdq_int4.onnx "${DATA[@]}" \
+    --float-model $F --goal 'sqnr>=40' --format modelopt -o $TMP/w4.json --write-model $TMP/w4.onnx --quiet
+expect_out "weight quantizer '[^']+_DequantizeLinear'" "the disabled quantizers are weights"
+$PY -c "
+import json, onnx, sys
+m = onnx.load(sys.argv[1]); dq = sum(n.op_type == 'DequantizeLinear' for n in m.graph.node)
+off = json.load(open(sys.argv[2]))['quantizers_to_disable']
+fl = sum(i.data_type == 1 and i.name.endswith('_DequantizeLinear_Output') for i in m.graph.initializer)
+print('dq', dq, 'disabled', len(off), 'float', fl, all(x.endswith('.weight_quantizer') for x in off))" $TMP/w4.onnx $TMP/w4.json >$TMP/out 2>&1
+dq=$(sed -n 's/^dq \([0-9]*\) disabled \([0-9]*\) float \([0-9]*\) True$/\1 \2 \3/p' $TMP/out)
+set -- $dq
+if [ -n "$dq" ] && [ $(( $1 + $2 )) -eq 16 ] && [ "$2" -eq "$3" ] && [ "$2" -gt 0 ]; then
+    ok "written model: each disabled weight quantizer replaced by a float initializer ($2 of 16)"
+else notok "written model: disabled weight quantizers replaced by float initializers" "$(cat $TMP/out)"; fi
 expect_rc 0 "FP8 E4M3 QDQ model: compare" $LD compare $Q/fmnist_resnet_qdq_fp8.onnx "${DATA[@]}" --float-model $F --report $TMP/fp8.json --min-sqnr 10
 $PY -c "
 import json,sys; r=json.load(open(sys.argv[1])); q=r['qdq']['quantizers']
