@@ -174,3 +174,14 @@ m=[x for x in b if x['name']=='grow/body/times10'][0]
 assert m['pinned'] is True and m['first_failing_run'] is None and m['worst_sqnr_db'] > 60, m; print('body pin ok')" >"$TMP/out" 2>&1
 expect_out "body pin ok" "report: the body node pinned, no failing run"
 expect_rc 64 "a pin matching nothing is still an error" $LD compare $TMP/loop_grow.onnx --input x=$TMP/x.npy --target fp16 --pin 'grow/body/nope'
+
+# ---- body measurements are bitwise the same for any --threads
+for th in 1 3; do
+    $LD --threads $th compare $TMP/if_const.onnx --input x=$TMP/x.npy --target fp16 --report $TMP/th$th.json >/dev/null 2>&1
+done
+$PY -c "
+import json
+a, b = (json.load(open('$TMP/th%d.json' % t)) for t in (1, 3))
+for r in (a, b): r['summary'].pop('seconds', None)
+assert a == b; print('threads ok')" >"$TMP/out" 2>&1
+expect_out "threads ok" "the report with inlined branches and body rows is the same for --threads 1 and 3"
