@@ -222,10 +222,14 @@ void body_results_json(struct cJSON *nj, const ld_node_result *nr) {
     }
 }
 
-void body_results_print(FILE *f, const ld_node_result *nr) {
+void body_results_print(FILE *f, const ld_node_result *nr, const ld_node *owner) {
     if (!nr->nbody) return;
-    fprintf(f, "%7s%lld iteration%s; body nodes over every run (worst / mean SQNR, first failing run):\n", "",
-            (long long)nr->iterations, nr->iterations == 1 ? "" : "s");
+    if (ld_node_has(owner, LD_OPT_BRANCH))   /* an If that stayed one row: each branch over the runs that took it */
+        fprintf(f, "%7s%lld run%s; branch nodes over the runs that took their branch (worst / mean SQNR, first failing run):\n",
+                "", (long long)nr->iterations, nr->iterations == 1 ? "" : "s");
+    else
+        fprintf(f, "%7s%lld iteration%s; body nodes over every run (worst / mean SQNR, first failing run):\n", "",
+                (long long)nr->iterations, nr->iterations == 1 ? "" : "s");
     for (int i = 0; i < nr->nbody; i++) {
         const ld_body_result *e = &nr->body[i];
         char w[32], m[32], ff[48];

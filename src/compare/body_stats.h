@@ -29,6 +29,6 @@ void body_results_free(ld_node_result *nr);
 /* The report's "iterations" and "body" members of a node row, and the text lines under it. */
 struct cJSON;
 void body_results_json(struct cJSON *nj, const ld_node_result *nr);
-void body_results_print(FILE *f, const ld_node_result *nr);
+void body_results_print(FILE *f, const ld_node_result *nr, const ld_node *owner);
 
 #endif

@@ -362,7 +362,7 @@ void ld_report_print(FILE *f, const ld_compare *c, const ld_report_meta *meta, l
                     i == c->first_iso.node ? " <- first divergent" : "");
             shown++;
         }
-        if (!hidden || rows == LD_ROWS_ALL) body_results_print(f, nr);
+        if (!hidden || rows == LD_ROWS_ALL) body_results_print(f, nr, n);
     }
     if (hidden) fprintf(f, "(%d rows not shown; --rows all shows every tensor)\n", hidden);
     fprintf(f, "flags: N new NaN, I new Inf, O overflow, U underflow, S saturation, s subnormal; * pinned to FP32\n\n");

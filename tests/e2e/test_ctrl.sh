@@ -174,3 +174,20 @@ m=[x for x in b if x['name']=='grow/body/times10'][0]
 assert m['pinned'] is True and m['first_failing_run'] is None and m['worst_sqnr_db'] > 60, m; print('body pin ok')" >"$TMP/out" 2>&1
 expect_out "body pin ok" "report: the body node pinned, no failing run"
 expect_rc 64 "a pin matching nothing is still an error" $LD compare $TMP/loop_grow.onnx --input x=$TMP/x.npy --target fp16 --pin 'grow/body/nope'
+
+# ---- body measurements are bitwise the same for any --threads
+for th in 1 3; do
+    $LD --threads $th compare $TMP/if_const.onnx --input x=$TMP/x.npy --target fp16 --report $TMP/th$th.json >/dev/null 2>&1
+done
+$PY -c "
+import json
+a, b = (json.load(open('$TMP/th%d.json' % t)) for t in (1, 3))
+for r in (a, b): r['summary'].pop('seconds', None)
+assert a == b; print('threads ok')" >"$TMP/out" 2>&1
+expect_out "threads ok" "the report with inlined branches and body rows is the same for --threads 1 and 3"
+
+# ---- runs that take different branches: each branch's nodes over the runs that took it
+expect_rc 1 "compare with runs taking both branches" $LD compare $TMP/if_input.onnx --target fp16 --data $TMP/x_mixed.npz --report $TMP/mixed2.json
+expect_out "^ +4 runs; branch nodes over the runs that took their branch" "the If row says how many runs"
+expect_out "If_0/then_branch/Conv_3 +Conv +2 runs" "then_branch nodes over the 2 runs that took it"
+expect_out "If_0/else_branch/Other +Identity +2 runs" "else_branch nodes over the other 2"
