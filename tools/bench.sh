@@ -15,6 +15,7 @@ ISAS=${ISAS-avx2}   # extra LAYERDIFF_ISA rows for the FP32 table ("" for none)
 ORT_DIR=${ORT_DIR:-$PWD/.cache/ort}
 PARTS=${PARTS:-fp32 compare full autopin chain}
 want() { [[ " $PARTS " == *" $1 "* ]]; }
+IMG=fixtures/fmnist/t10k-images-idx3-ubyte.gz   # the bundled 512-image sample
 export ORT_DIR
 LD=./layerdiff
 W=$(mktemp -d)
@@ -77,7 +78,6 @@ fi
 
 if want compare; then
 # ---- compare and autopin (issue 3 and 4 goals: compare <= 3x a plain run; autopin < 10 s) ----
-IMG=fixtures/fmnist/t10k-images-idx3-ubyte.gz
 wall() { /usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -1; }
 printf '\ncompare vs run on the same data (%s threads; whole process: load, data, %s)\n\n' "$THREADS" "inference or comparison"
 printf '| model | data | target | run s | compare s | compare/run | run RSS MB | compare RSS MB |\n'

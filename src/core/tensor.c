@@ -181,7 +181,8 @@ ld_status ld_tensor_copy(ld_tensor *dst, const ld_tensor *src) {
         return LD_OK;
     }
     if (src->kind == LD_KIND_NONE) return LD_OK;
-    LD_TRY(ld_tensor_alloc(dst, src->dtype, src->ndim, src->dims));
+    LD_TRY(ld_tensor_set_shape(dst, src->dtype, src->ndim, src->dims));
+    LD_TRY(ld_tensor_alloc_data_uninit(dst));   /* every byte is copied below (strings start NULL) */
     if (src->dtype == LD_STRING) {
         char **d = dst->data, *const *s = src->data;
         for (int64_t i = 0; i < src->numel; i++) {

@@ -183,7 +183,10 @@ static void pack_b(const gemm_op *g, int nr, int64_t p0, int64_t kc, int64_t j0,
             float *o = out + p * nr;
             int64_t q = p0 + p;
             if (!g->tb) {
-                memcpy(o, g->b + q * g->ldb + j0 + jr, (size_t)cols * sizeof(float));
+                const float *src = g->b + q * g->ldb + j0 + jr;
+                if (cols == 32) memcpy(o, src, 32 * sizeof(float));        /* inlined: no call */
+                else if (cols == 16) memcpy(o, src, 16 * sizeof(float));
+                else memcpy(o, src, (size_t)cols * sizeof(float));
             } else {
                 for (int64_t j = 0; j < cols; j++) o[j] = g->b[(j0 + jr + j) * g->ldb + q];
             }
