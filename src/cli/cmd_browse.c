@@ -124,6 +124,7 @@ static ld_status adopt_next(tui_app *a, live *L) {
         a->pins = ld_calloc((size_t)r->nnodes + 1, sizeof(bool));
         if (!a->pins) return ld_oom();
         for (int i = 0; i < r->nnodes; i++) a->pins[i] = r->nodes[i].pinned;
+        tui_qpins_reset(a);
         tui_list_start(a);
     } else {
         tui_app_set_report(a, r);
@@ -131,10 +132,22 @@ static ld_status adopt_next(tui_app *a, live *L) {
     return LD_OK;
 }
 
+/* Graph index of the node named name, or -1 (a quantizer's DequantizeLinear, folded or not). */
+static int graph_node(const ld_graph *g, const char *name) {
+    for (int i = 0; i < g->nnodes; i++)
+        if (!strcmp(g->nodes[i].name, name)) return i;
+    return -1;
+}
+
+/* The wanted pins, and on a QDQ model the wanted disabled quantizers (their DQ nodes pinned). */
 static void sync_pins(tui_app *a, live *L) {
-    int n = L->s.model->graph->nnodes;
+    const ld_graph *g = L->s.model->graph;
     for (int i = 0; i < a->rep->nnodes; i++)
-        if (a->rep->nodes[i].index < n) L->s.pinned[a->rep->nodes[i].index] = a->pins[i];
+        if (a->rep->nodes[i].index < g->nnodes) L->s.pinned[a->rep->nodes[i].index] = a->pins[i];
+    for (int q = 0; a->qpins && q < a->rep->nquant; q++) {
+        int gi = graph_node(g, a->rep->quant[q].dq_node);
+        if (gi >= 0) L->s.pinned[gi] = a->qpins[q];
+    }
 }
 
 static void live_rerun(tui_app *a) {
@@ -175,7 +188,11 @@ static void live_autopin(tui_app *a) {
     int added = 0, n = L->s.model->graph->nnodes;
     for (int i = 0; i < a->rep->nnodes; i++) {
         int gi = a->rep->nodes[i].index;
-        if (gi < n && L->ar.pinned[gi] && !a->pins[i]) { a->pins[i] = true; added++; }
+        if (gi < n && L->ar.pinned[gi] && !a->pins[i] && a->rep->nodes[i].quant < 0) { a->pins[i] = true; added++; }
+    }
+    for (int q = 0; a->qpins && q < a->rep->nquant; q++) {   /* QDQ: the quantizers it disables */
+        int gi = graph_node(L->s.model->graph, a->rep->quant[q].dq_node), dp = a->rep->quant[q].dq_pos;
+        if (gi >= 0 && L->ar.pinned[gi] && !a->qpins[q]) { a->qpins[q] = true; added++; if (dp >= 0) a->pins[dp] = true; }
     }
     char goal[256] = "", gb[64];
     for (int i = 0; i < L->ao.ngoals; i++)
@@ -222,7 +239,9 @@ static ld_status write_pins(tui_app *a, live *L, const char *path, bool overwrit
             ld_target_format(L->args->target)->name);
     *count = 0;
     for (int i = 0; i < a->rep->nnodes; i++)
-        if (a->pins[i]) { fprintf(f, "%s\n", a->rep->nodes[i].name); (*count)++; }
+        if (a->pins[i] && a->rep->nodes[i].quant < 0) { fprintf(f, "%s\n", a->rep->nodes[i].name); (*count)++; }
+    for (int q = 0; a->qpins && q < a->rep->nquant; q++)   /* QDQ: disabled quantizers, as compare --pin */
+        if (a->qpins[q]) { fprintf(f, "%s\n", a->rep->quant[q].dq_node); (*count)++; }
     return ld_out_commit(&o);
 }
 
@@ -244,6 +263,7 @@ static void live_write(tui_app *a) {
     L->wrote_report = true;
     bool changed = false;
     for (int i = 0; i < a->rep->nnodes; i++) changed |= a->pins[i] != a->rep->nodes[i].pinned;
+    for (int q = 0; a->qpins && q < a->rep->nquant; q++) changed |= a->qpins[q] != a->rep->quant[q].disabled;
     tui_message(a, TUI_R_OK, "wrote %s (%d pin%s) and %s%s", pp, npins, npins == 1 ? "" : "s", rp,
                 changed ? " (the report is of the last run: r re-runs with the new pins)" : "");
 }
