@@ -303,9 +303,14 @@ static void build(tui_app *a) {
     const tui_report *r = a->rep;
     const tui_node *n = &r->nodes[a->det_node];
     char mark = tui_pin_mark(a, a->det_node);
-    addl(TUI_R_NORMAL, -1, "op %s%s%s   quantized %s   pinned %s", n->op, n->domain ? "  domain " : "", n->domain ? n->domain : "",
-         n->quantized ? "yes" : "no",
-         mark == '*' ? "yes (FP32)" : mark == '+' ? "no (pinned at the next re-run)" : mark == '-' ? "yes (unpinned at the next re-run)" : "no");
+    int qs[64], nq = r->nquant ? tui_row_quants(r, a->det_node, qs, 64) : 0, off = 0;
+    for (int k = 0; k < nq; k++) off += r->quant[qs[k]].disabled;
+    if (nq)   /* QDQ: the row's pin is its quantizers' state */
+        addl(TUI_R_NORMAL, -1, "op %s   quantizers %d, disabled %d%s", n->op, nq, off, mark == '~' ? " (changing at the next re-run)" : "");
+    else
+        addl(TUI_R_NORMAL, -1, "op %s%s%s   quantized %s   pinned %s", n->op, n->domain ? "  domain " : "", n->domain ? n->domain : "",
+             n->quantized ? "yes" : "no",
+             mark == '*' ? "yes (FP32)" : mark == '+' ? "no (pinned at the next re-run)" : mark == '-' ? "yes (unpinned at the next re-run)" : "no");
     if (a->det_node == r->first_iso) addl(TUI_R_ISO, -1, "first divergent node (isolated): the error starts here");
     else if (a->det_node == r->first_prop) addl(TUI_R_PROP, -1, "first divergent node (propagated)");
     for (int k = 0; k < n->nout; k++) {

@@ -273,6 +273,10 @@ qdq_mode() {
     else notok "re-run with one quantizer disabled" "$(screen | tail -2)"; fi
     keys w
     wait_for '^wrote layerdiff-pins-2.txt' 10 || notok "second w" "$(screen | tail -2)"
+    keys a
+    if wait_for '^autopin: .* met with [0-9]+ pins? ' 120 && screen | grep -qE '^ +5~X\. Div_output_0_DequantizeLinear'; then
+        ok "a runs autopin on the quantizers: the planted clipping quantizer is marked to disable (~ .)"
+    else notok "autopin in the QDQ browser" "$(screen | sed -n 5,12p; screen | tail -1)"; fi
     keys q
     if wait_for '^rc=0$' 10; then ok "QDQ live browse quits with status 0"; else notok "QDQ live browse quits" "$(screen | tail -3)"; fi
     sane_terminal "terminal is sane after the QDQ browser"
