@@ -325,9 +325,8 @@ int cmd_browse(int argc, char **argv) {
     memset(&a, 0, sizeof a);
     a.metric = x.metric;
     bool offline = args->model && looks_like_report(args->model);
-    if (offline && args->target == LD_TARGET_COUNT && st == LD_ERR_USAGE && strstr(ld_err_msg(), "missing --target"))
-        st = LD_OK;   /* a report needs no --target */
-    else if (offline && st == LD_OK) st = ld_usage_error("browse", "%s is a report: --target and compare options apply to a model", args->model);
+    if (offline && st == LD_OK && args->target_auto) args->target = LD_TARGET_COUNT;   /* a report needs no --target */
+    if (offline && st == LD_OK && args->target != LD_TARGET_COUNT) st = ld_usage_error("browse", "%s is a report: --target and compare options apply to a model", args->model);
     if (st == LD_OK && !offline && args->report && !strcmp(args->report, "-"))
         st = ld_usage_error("browse", "--report - (standard output) would write over the screen; name a file");
     if (st == LD_OK && !offline && (args->against || args->against_outputs))

@@ -234,9 +234,12 @@ qdq_mode() {
     cp "$D/gen/fmnist_resnet_qdq_int8_clip.onnx" "$D/clip.onnx"
     cp fixtures/models/fmnist_resnet.onnx "$D/float.onnx"
     cp fixtures/fmnist/t10k-images-idx3-ubyte.gz "$D/img.gz"
-    local ARGS="clip.onnx --target qdq --data img.gz --max-samples 16 --batch 16 --float-model float.onnx"
+    local ARGS="clip.onnx --data img.gz --max-samples 16 --batch 16 --float-model float.onnx"
     open_shell "$D" C.UTF-8 100 30
+    # no --target: the quantizers are detected (as compare does); the check below uses --target qdq
     start_browse "$ARGS" ' live$' "live browse starts on a QDQ model" || return
+    if screen | grep -qE '^ clip.onnx +qdq vs FP32 '; then ok "without --target a QDQ model is browsed as written (qdq)"
+    else notok "QDQ detected without --target" "$(screen | head -2)"; fi
     if screen | grep -qE '^ +# +Q node' && screen | grep -qE '^ +4  Q Div_output_0_QuantizeLinear' &&
        screen | grep -qE '^ +5 XQ Div_output_0_DequantizeLinear' && screen | grep -qE '^ +7 >Q stem.0/Conv' &&
        screen | grep -qE '^ +8 x  stem.2/Relu'; then ok "Q column: quantizers and the nodes they quantize; the planted one's consumer first"
@@ -289,7 +292,7 @@ qdq_mode() {
         esac
         if [ "$pins" = "$want" ]; then ok "pin list$k: the disabled quantizers' DequantizeLinear nodes"
         else notok "pin list$k" "got '$pins', want '$want'"; fi
-        (cd "$D" && LAYERDIFF_THREADS=1 "$TMP/bin/layerdiff" compare $ARGS --pin @"layerdiff-pins$k.txt" --report "fresh$k.json" -q) >"$D/fresh.log" 2>&1
+        (cd "$D" && LAYERDIFF_THREADS=1 "$TMP/bin/layerdiff" compare $ARGS --target qdq --pin @"layerdiff-pins$k.txt" --report "fresh$k.json" -q) >"$D/fresh.log" 2>&1
         $PY - "$D/layerdiff-report$k.json" "$D/fresh$k.json" >"$D/cmp.txt" 2>&1 <<'PYEOF'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
