@@ -19,7 +19,7 @@
 
 static const char browse_usage[] =
     "usage: layerdiff browse REPORT.json [options]\n"
-    "       layerdiff browse MODEL --target T [compare options] [options]\n"
+    "       layerdiff browse MODEL [--target T] [compare options] [options]\n"
     "  --metric M            first metric column: sqnr (default), maxrel, maxabs, meanabs, cosine,\n"
     "                        maxulp, nmse\n"
     "  --ascii               ASCII glyphs even in a UTF-8 locale\n"
