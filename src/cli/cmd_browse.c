@@ -19,12 +19,13 @@
 
 static const char browse_usage[] =
     "usage: layerdiff browse REPORT.json [options]\n"
-    "       layerdiff browse MODEL --target T [compare options] [options]\n"
+    "       layerdiff browse MODEL [--target T] [compare options] [options]\n"
     "  --metric M            first metric column: sqnr (default), maxrel, maxabs, meanabs, cosine,\n"
     "                        maxulp, nmse\n"
     "  --ascii               ASCII glyphs even in a UTF-8 locale\n"
     "  --no-color            no colours (also when NO_COLOR is set)\n"
-    "live mode (a model): keys Space pin, r re-run, a autopin, w write\n"
+    "live mode (a model): keys Space pin, r re-run, a autopin, w write; on a QDQ model\n"
+    "                        (--target qdq) Space disables or enables the row's quantizers\n"
     "  --write-pins FILE     where w writes the pin list (default layerdiff-pins.txt, never\n"
     "                        overwriting: a new name is picked)\n"
     "  --report FILE         where w writes the JSON report (default layerdiff-report.json)\n"
@@ -124,6 +125,7 @@ static ld_status adopt_next(tui_app *a, live *L) {
         a->pins = ld_calloc((size_t)r->nnodes + 1, sizeof(bool));
         if (!a->pins) return ld_oom();
         for (int i = 0; i < r->nnodes; i++) a->pins[i] = r->nodes[i].pinned;
+        tui_qpins_reset(a);
         tui_list_start(a);
     } else {
         tui_app_set_report(a, r);
@@ -131,10 +133,22 @@ static ld_status adopt_next(tui_app *a, live *L) {
     return LD_OK;
 }
 
+/* Graph index of the node named name, or -1 (a quantizer's DequantizeLinear, folded or not). */
+static int graph_node(const ld_graph *g, const char *name) {
+    for (int i = 0; i < g->nnodes; i++)
+        if (!strcmp(g->nodes[i].name, name)) return i;
+    return -1;
+}
+
+/* The wanted pins, and on a QDQ model the wanted disabled quantizers (their DQ nodes pinned). */
 static void sync_pins(tui_app *a, live *L) {
-    int n = L->s.model->graph->nnodes;
+    const ld_graph *g = L->s.model->graph;
     for (int i = 0; i < a->rep->nnodes; i++)
-        if (a->rep->nodes[i].index < n) L->s.pinned[a->rep->nodes[i].index] = a->pins[i];
+        if (a->rep->nodes[i].index < g->nnodes) L->s.pinned[a->rep->nodes[i].index] = a->pins[i];
+    for (int q = 0; a->qpins && q < a->rep->nquant; q++) {
+        int gi = graph_node(g, a->rep->quant[q].dq_node);
+        if (gi >= 0) L->s.pinned[gi] = a->qpins[q];
+    }
 }
 
 static void live_rerun(tui_app *a) {
@@ -175,7 +189,11 @@ static void live_autopin(tui_app *a) {
     int added = 0, n = L->s.model->graph->nnodes;
     for (int i = 0; i < a->rep->nnodes; i++) {
         int gi = a->rep->nodes[i].index;
-        if (gi < n && L->ar.pinned[gi] && !a->pins[i]) { a->pins[i] = true; added++; }
+        if (gi < n && L->ar.pinned[gi] && !a->pins[i] && a->rep->nodes[i].quant < 0) { a->pins[i] = true; added++; }
+    }
+    for (int q = 0; a->qpins && q < a->rep->nquant; q++) {   /* QDQ: the quantizers it disables */
+        int gi = graph_node(L->s.model->graph, a->rep->quant[q].dq_node), dp = a->rep->quant[q].dq_pos;
+        if (gi >= 0 && L->ar.pinned[gi] && !a->qpins[q]) { a->qpins[q] = true; added++; if (dp >= 0) a->pins[dp] = true; }
     }
     char goal[256] = "", gb[64];
     for (int i = 0; i < L->ao.ngoals; i++)
@@ -222,7 +240,9 @@ static ld_status write_pins(tui_app *a, live *L, const char *path, bool overwrit
             ld_target_format(L->args->target)->name);
     *count = 0;
     for (int i = 0; i < a->rep->nnodes; i++)
-        if (a->pins[i]) { fprintf(f, "%s\n", a->rep->nodes[i].name); (*count)++; }
+        if (a->pins[i] && a->rep->nodes[i].quant < 0) { fprintf(f, "%s\n", a->rep->nodes[i].name); (*count)++; }
+    for (int q = 0; a->qpins && q < a->rep->nquant; q++)   /* QDQ: disabled quantizers, as compare --pin */
+        if (a->qpins[q]) { fprintf(f, "%s\n", a->rep->quant[q].dq_node); (*count)++; }
     return ld_out_commit(&o);
 }
 
@@ -244,6 +264,7 @@ static void live_write(tui_app *a) {
     L->wrote_report = true;
     bool changed = false;
     for (int i = 0; i < a->rep->nnodes; i++) changed |= a->pins[i] != a->rep->nodes[i].pinned;
+    for (int q = 0; a->qpins && q < a->rep->nquant; q++) changed |= a->qpins[q] != a->rep->quant[q].disabled;
     tui_message(a, TUI_R_OK, "wrote %s (%d pin%s) and %s%s", pp, npins, npins == 1 ? "" : "s", rp,
                 changed ? " (the report is of the last run: r re-runs with the new pins)" : "");
 }
@@ -304,9 +325,8 @@ int cmd_browse(int argc, char **argv) {
     memset(&a, 0, sizeof a);
     a.metric = x.metric;
     bool offline = args->model && looks_like_report(args->model);
-    if (offline && args->target == LD_TARGET_COUNT && st == LD_ERR_USAGE && strstr(ld_err_msg(), "missing --target"))
-        st = LD_OK;   /* a report needs no --target */
-    else if (offline && st == LD_OK) st = ld_usage_error("browse", "%s is a report: --target and compare options apply to a model", args->model);
+    if (offline && st == LD_OK && args->target_auto) args->target = LD_TARGET_COUNT;   /* a report needs no --target */
+    if (offline && st == LD_OK && args->target != LD_TARGET_COUNT) st = ld_usage_error("browse", "%s is a report: --target and compare options apply to a model", args->model);
     if (st == LD_OK && !offline && args->report && !strcmp(args->report, "-"))
         st = ld_usage_error("browse", "--report - (standard output) would write over the screen; name a file");
     if (st == LD_OK && !offline && (args->against || args->against_outputs))

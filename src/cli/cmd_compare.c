@@ -153,12 +153,9 @@ ld_status ld_compare_parse(int argc, char **argv, const char *cmd, compare_args 
     if (a->against || a->against_outputs) {
         if (a->target == LD_TARGET_COUNT) a->target = LD_TARGET_FP32;
         if (a->against && a->against_outputs) return ld_usage_error(cmd, "--against and --against-outputs exclude each other");
-    } else if (a->target == LD_TARGET_COUNT && strcmp(cmd, "browse")) {
-        a->target = LD_TARGET_QDQ;   /* the session checks the model has quantizers */
-        a->target_auto = true;
     } else if (a->target == LD_TARGET_COUNT) {
-        char names[128];
-        return ld_usage_error(cmd, "missing --target (%s)", ld_target_names(names, sizeof names, ", ", false));
+        a->target = LD_TARGET_QDQ;   /* the session checks the model has quantizers */
+        a->target_auto = true;       /* (browse REPORT.json: cmd_browse undoes it) */
     }
     LD_TRY(ld_arg_data_check(cmd, &a->in, &a->data));
     if (a->accum_fp16 && a->target != LD_TARGET_FP16) return ld_usage_error(cmd, "--accum fp16 goes with --target fp16");

@@ -125,6 +125,8 @@ ld_status ld_incr_rerun(ld_incremental *inc, int *from_out) {
         for (int k = 0; k < nr->nout; k++) reset_result(&nr->outs[k]);
         body_results_free(nr);   /* target-only re-runs do not measure bodies */
     }
+    for (int q = 0; c->quant && q < c->nquant; q++)   /* QDQ: quantizers re-measured from scratch */
+        if (c->opts.qdq->pairs[q].dq >= from) c->quant[q] = c->opts.qdq->pairs[q];
     double t0 = ld_now_sec();
     ld_tensor_free(c->ref_out0);
     ld_tensor_free(c->tgt_out0);

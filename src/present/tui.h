@@ -63,8 +63,17 @@ struct tui_app {
     const tui_live_ops *ops;
     void *live;
     bool *pins;                     /* per position in rep->nodes: wanted pin state */
+    bool *qpins;                    /* QDQ: per quantizer, wanted disabled state (tui_qdq.c) */
     char live_desc[256];            /* "MODEL, fp16, generated data" */
 };
+
+/* ---- tui_qdq.c: quantizers of a QDQ model ---- */
+void tui_qpins_reset(tui_app *a);                          /* qpins from the report's state */
+int tui_row_quants(const tui_report *r, int pos, int *out, int max);   /* the row's quantizers */
+char tui_quant_col(const tui_app *a, int pos);             /* Q column: 'Q', 'q', '.' or ' ' */
+bool tui_quant_mark(const tui_app *a, int pos, char *mark); /* pin mark of a quantized row */
+bool tui_quant_toggle(tui_app *a, int pos);                /* false: the row has no quantizer */
+int tui_quant_lines(const tui_app *a, int q, char lines[][256], int max);   /* detail text */
 
 extern const tui_view tui_view_list, tui_view_detail, tui_view_help;
 

@@ -266,8 +266,9 @@ static void add_channels(const tui_app *a, const tui_tensor *t) {
         /* the five worst */
         int top[5], ntop = 0;
         for (int c = 0; c < e[s]->nch; c++) {
-            int k = ntop < 5 ? ntop++ : 4;
-            if (k == 4 && ntop == 5 && e[s]->ch_max[c] <= e[s]->ch_max[top[4]]) continue;
+            bool full = ntop == 5;   /* top[4] is set only once five channels are in */
+            int k = full ? 4 : ntop++;
+            if (full && e[s]->ch_max[c] <= e[s]->ch_max[top[4]]) continue;
             top[k] = c;
             for (; k > 0 && e[s]->ch_max[top[k]] > e[s]->ch_max[top[k - 1]]; k--) { int x = top[k]; top[k] = top[k - 1]; top[k - 1] = x; }
         }
@@ -284,14 +285,32 @@ static void add_channels(const tui_app *a, const tui_tensor *t) {
     }
 }
 
+/* QDQ: the quantizers of the node (its own, or those feeding it) with their facts. */
+static void add_quant(tui_app *a) {
+    int qs[64], nq = a->rep->nquant ? tui_row_quants(a->rep, a->det_node, qs, 64) : 0;
+    if (!nq) return;
+    addl(TUI_R_TITLE, -1, " quantizers (Space disables/enables them, r re-runs)");
+    for (int k = 0; k < nq; k++) {
+        char ql[4][256];
+        int nl = tui_quant_lines(a, qs[k], ql, 4);
+        for (int j = 0; j < nl; j++) addl(j ? TUI_R_NORMAL : a->rep->quant[qs[k]].disabled ? TUI_R_OK : TUI_R_HEAD, -1, "%s", ql[j]);
+    }
+    addl(TUI_R_NORMAL, -1, "%s", "");
+}
+
 static void build(tui_app *a) {
     clear_lines();
     const tui_report *r = a->rep;
     const tui_node *n = &r->nodes[a->det_node];
     char mark = tui_pin_mark(a, a->det_node);
-    addl(TUI_R_NORMAL, -1, "op %s%s%s   quantized %s   pinned %s", n->op, n->domain ? "  domain " : "", n->domain ? n->domain : "",
-         n->quantized ? "yes" : "no",
-         mark == '*' ? "yes (FP32)" : mark == '+' ? "no (pinned at the next re-run)" : mark == '-' ? "yes (unpinned at the next re-run)" : "no");
+    int qs[64], nq = r->nquant ? tui_row_quants(r, a->det_node, qs, 64) : 0, off = 0;
+    for (int k = 0; k < nq; k++) off += r->quant[qs[k]].disabled;
+    if (nq)   /* QDQ: the row's pin is its quantizers' state */
+        addl(TUI_R_NORMAL, -1, "op %s   quantizers %d, disabled %d%s", n->op, nq, off, mark == '~' ? " (changing at the next re-run)" : "");
+    else
+        addl(TUI_R_NORMAL, -1, "op %s%s%s   quantized %s   pinned %s", n->op, n->domain ? "  domain " : "", n->domain ? n->domain : "",
+             n->quantized ? "yes" : "no",
+             mark == '*' ? "yes (FP32)" : mark == '+' ? "no (pinned at the next re-run)" : mark == '-' ? "yes (unpinned at the next re-run)" : "no");
     if (a->det_node == r->first_iso) addl(TUI_R_ISO, -1, "first divergent node (isolated): the error starts here");
     else if (a->det_node == r->first_prop) addl(TUI_R_PROP, -1, "first divergent node (propagated)");
     for (int k = 0; k < n->nout; k++) {
@@ -300,6 +319,7 @@ static void build(tui_app *a) {
         if (t->prop.present && !t->prop.pass) add_wrapped(a, TUI_R_PROP, "FAIL propagated: ", t->prop.reason);
     }
     addl(TUI_R_NORMAL, -1, "%s", "");
+    add_quant(a);
     add_links(a, n);
     for (int k = 0; k < n->nout; k++) {
         const tui_tensor *t = &n->outs[k];
@@ -418,6 +438,7 @@ static void detail_key(tui_app *a, int ch) {
     }
     case ' ':
         if (!a->ops || !a->pins) { tui_message(a, TUI_R_ERR, "read-only: pins need live mode (layerdiff browse MODEL --target T)"); break; }
+        if (tui_quant_toggle(a, a->det_node)) { build(a); break; }
         a->pins[a->det_node] = !a->pins[a->det_node];
         tui_message(a, TUI_R_NORMAL, "%s #%d; r re-runs the comparison", a->pins[a->det_node] ? "pin" : "unpin", a->rep->nodes[a->det_node].index);
         break;

@@ -115,6 +115,8 @@ void tui_list_start(tui_app *a) {
 }
 
 char tui_pin_mark(const tui_app *a, int i) {
+    char qm;
+    if (a->rep->nquant && tui_quant_mark(a, i, &qm)) return qm;
     bool was = a->rep->nodes[i].pinned, want = a->pins ? a->pins[i] : was;
     return was && want ? '*' : want ? '+' : was ? '-' : ' ';
 }
@@ -130,6 +132,7 @@ void tui_app_set_report(tui_app *a, tui_report *r) {
         for (int i = 0; a->pins && i < r->nnodes; i++) a->pins[i] = r->nodes[i].pinned;
     }
     if (!same) { a->cur = 0; a->det_node = 0; a->nhistory = 0; }
+    if (!same || !old || old->nquant != r->nquant) tui_qpins_reset(a);
     tui_report_free(old);
     tui_list_rebuild(a);
 }
@@ -139,6 +142,8 @@ void tui_app_free(tui_app *a) {
     free(a->rows);
     free(a->op_filter);
     free(a->pins);
+    free(a->qpins);
+    a->qpins = NULL;
     a->rep = NULL;
     a->rows = NULL;
     a->op_filter = NULL;
@@ -157,7 +162,7 @@ static void compute_layout(const tui_app *a, layout *L) {
     L->show_op = L->show_shape = L->show_third = true;
     L->op = 10;
     L->shape = 12;
-    int fixed = L->idx + 3 + 2 * (1 + L->met) + 5;   /* markers, iso, prop, flags */
+    int fixed = L->idx + 3 + 2 * (1 + L->met) + 5 + (a->rep->nquant ? 1 : 0);   /* markers (Q: QDQ), iso, prop, flags */
     if (a->width < 72) { L->show_shape = false; L->shape = 0; }
     if (a->width < 58) { L->show_third = false; L->show_op = false; L->op = 0; }
     int rem = a->width - fixed - (L->show_third ? 1 + L->met : 0) - (L->show_op ? 1 + L->op : 0) -
@@ -200,8 +205,9 @@ static void draw_row(tui_app *a, const layout *L, int y, int pos, bool sel) {
         tui_flags_str(t->flags, fl, sizeof fl);
         if (strlen(fl) > 4) strcpy(fl + 3, "+");
     }
-    int w = snprintf(line, sizeof line, "%*d%c%c %s%*s", L->idx, n->index, tui_pin_mark(a, pos),
-                     is_first(a, pos) ? '>' : sevc[sev], name, pad, "");
+    int w = snprintf(line, sizeof line, "%*d%c%c", L->idx, n->index, tui_pin_mark(a, pos), is_first(a, pos) ? '>' : sevc[sev]);
+    if (a->rep->nquant) line[w++] = tui_quant_col(a, pos);
+    w += snprintf(line + w, sizeof line - w, " %s%*s", name, pad, "");
     if (L->show_op) w += snprintf(line + w, sizeof line - w, " %-*.*s", L->op, L->op, n->op);
     if (L->show_shape) w += snprintf(line + w, sizeof line - w, " %-*.*s", L->shape, L->shape, shape);
     w += snprintf(line + w, sizeof line - w, " %*s %*s", L->met, iso, L->met, prop);
@@ -216,7 +222,7 @@ static void draw_row(tui_app *a, const layout *L, int y, int pos, bool sel) {
 
 static void draw_header(tui_app *a, const layout *L, int y) {
     char line[1024];
-    int w = snprintf(line, sizeof line, "%*s   %-*s", L->idx, "#", L->name, "node");
+    int w = snprintf(line, sizeof line, "%*s  %s %-*s", L->idx, "#", a->rep->nquant ? " Q" : "", L->name, "node");
     if (L->show_op) w += snprintf(line + w, sizeof line - w, " %-*s", L->op, "op");
     if (L->show_shape) w += snprintf(line + w, sizeof line - w, " %-*s", L->shape, "shape");
     w += snprintf(line + w, sizeof line - w, " %*s %*s", L->met, "iso", L->met, "prop");
@@ -516,6 +522,7 @@ static void toggle_pin(tui_app *a) {
     int pos = cur_pos(a);
     if (!a->ops) { tui_message(a, TUI_R_ERR, "read-only: pins need live mode (layerdiff browse MODEL --target T)"); return; }
     if (pos < 0 || !a->pins) return;
+    if (tui_quant_toggle(a, pos)) return;   /* QDQ: a quantized row toggles its quantizers */
     a->pins[pos] = !a->pins[pos];
     tui_message(a, TUI_R_NORMAL, "%s #%d %s; r re-runs the comparison", a->pins[pos] ? "pin" : "unpin",
                 a->rep->nodes[pos].index, a->rep->nodes[pos].name);

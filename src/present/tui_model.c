@@ -224,6 +224,7 @@ static void load_node(jctx *c, const cJSON *o, int i, tui_node *n) {
     n->domain = get_str(c, o, path, "domain", false);
     n->pinned = get_bool(c, o, path, "pinned", false);
     n->quantized = get_bool(c, o, path, "quantized", false);
+    n->quant = -1;
     const cJSON *ins = get_kind(c, o, path, "inputs", false, true), *x;
     int nin = cJSON_GetArraySize(ins), nout;
     if (nin > 0) {
@@ -319,6 +320,59 @@ static int first_pos(jctx *c, const tui_report *r, const cJSON *fd, const char *
     return pos;
 }
 
+/* The "qdq" section: per quantizer its facts, tied to the listed nodes by name. */
+static void load_qdq(jctx *c, const cJSON *root, tui_report *r) {
+    const cJSON *q = get_kind(c, root, "", "qdq", false, false);
+    if (!q || c->st != LD_OK) return;
+    r->qdq_weights = get_str(c, q, "qdq", "weights", false);
+    const cJSON *arr = get_kind(c, q, "qdq", "quantizers", true, true), *x;
+    int n = cJSON_GetArraySize(arr);
+    if (c->st != LD_OK || n <= 0) return;
+    if (!(r->quant = ld_calloc((size_t)n, sizeof(tui_quant)))) { oom(c); return; }
+    cJSON_ArrayForEach(x, arr) {
+        char path[64];
+        snprintf(path, sizeof path, "qdq.quantizers[%d]", r->nquant);
+        if (!cJSON_IsObject(x)) { bad(c, path, NULL, "expected an object"); return; }
+        tui_quant *u = &r->quant[r->nquant++];
+        u->name = get_str(c, x, path, "name", true);
+        u->kind = get_str(c, x, path, "kind", true);
+        u->dq_node = get_str(c, x, path, "dequantize_node", true);
+        const cJSON *cons = cJSON_GetObjectItemCaseSensitive(x, "consumer");
+        u->consumer = cons && !cJSON_IsNull(cons) ? get_str(c, x, path, "consumer", false) : NULL;
+        u->dtype = get_str(c, x, path, "dtype", false);
+        const cJSON *sc = get_kind(c, x, path, "scale", false, false);
+        u->scale_count = u->scale_min = u->scale_max = u->scale_zeros = NAN;
+        if (sc) {
+            char sp[96];
+            snprintf(sp, sizeof sp, "%s.scale", path);
+            u->scale_count = get_num(c, sc, sp, "count", false);
+            u->scale_min = get_num(c, sc, sp, "min", false);
+            u->scale_max = get_num(c, sc, sp, "max", false);
+            u->scale_zeros = get_num(c, sc, sp, "zeros", false);
+        }
+        u->zero_point = get_num(c, x, path, "zero_point", false);
+        u->axis = get_num(c, x, path, "axis", false);
+        u->block_size = get_num(c, x, path, "block_size", false);
+        u->clip_pct = get_num(c, x, path, "clip_pct", false);
+        u->zero_pct = get_num(c, x, path, "zero_pct", false);
+        u->in_min = get_num(c, x, path, "input_min", false);
+        u->in_max = get_num(c, x, path, "input_max", false);
+        u->disabled = get_bool(c, x, path, "disabled", false);
+        if (c->st != LD_OK) return;
+        u->dq_pos = tui_report_find(r, u->dq_node);
+        u->consumer_pos = u->consumer ? tui_report_find(r, u->consumer) : -1;
+        if (u->dq_pos >= 0) r->nodes[u->dq_pos].quant = r->nquant - 1;
+    }
+}
+
+bool tui_quant_feeds(const tui_report *r, int q, int i) {
+    const tui_quant *u = &r->quant[q];
+    if (u->consumer_pos == i) return true;
+    for (int k = 0; u->dq_pos >= 0 && k < r->nodes[i].nin; k++)
+        if (r->nodes[i].producer[k] == u->dq_pos) return true;
+    return false;
+}
+
 static void load_settings(jctx *c, const cJSON *root, tui_report *r) {
     const cJSON *m = get_kind(c, root, "", "model", false, false);
     if (m) {
@@ -389,6 +443,7 @@ ld_status tui_report_from_json(const cJSON *root, const char *source, tui_report
         }
     }
     if (c.st == LD_OK) c.st = link_nodes(r);
+    if (c.st == LD_OK) load_qdq(&c, root, r);
     if (c.st != LD_OK) { tui_report_free(r); return c.st; }
     *out = r;
     return LD_OK;
@@ -461,6 +516,12 @@ void tui_report_free(tui_report *r) {
         free(n->consumers);
     }
     free(r->nodes);
+    for (int i = 0; i < r->nquant; i++) {
+        tui_quant *u = &r->quant[i];
+        free(u->name); free(u->kind); free(u->dq_node); free(u->consumer); free(u->dtype);
+    }
+    free(r->quant);
+    free(r->qdq_weights);
     for (int i = 0; i < r->npins; i++) free(r->pins[i]);
     free(r->pins);
     char *strs[] = {r->source, r->version, r->model_path, r->producer, r->mode, r->target, r->fallback,

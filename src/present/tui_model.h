@@ -48,6 +48,7 @@ typedef struct tui_node {
     int index;                              /* node index in the model graph */
     char *name, *op, *domain;
     bool pinned, quantized;
+    int quant;                              /* QDQ: the quantizer whose DequantizeLinear this is, -1 */
     int nin;
     char **inputs;
     int *producer;                          /* per input: position in nodes[], -1 = graph input/weight */
@@ -57,6 +58,16 @@ typedef struct tui_node {
     int ncons;
     int *consumers;                         /* positions in nodes[] */
 } tui_node;
+
+/* A quantizer of a QDQ model (the report's "qdq" section; --target qdq). */
+typedef struct tui_quant {
+    char *name, *kind, *dq_node, *consumer, *dtype;
+    int dq_pos, consumer_pos;               /* positions in nodes[], -1: not a listed node (folded weight) */
+    double scale_count, scale_min, scale_max, scale_zeros, zero_point;   /* NAN when absent */
+    double axis, block_size;                /* NAN: per tensor / no blocks */
+    double clip_pct, zero_pct, in_min, in_max;   /* NAN when not measured */
+    bool disabled;                          /* its DequantizeLinear was pinned in this run */
+} tui_quant;
 
 typedef struct tui_report {
     char *source;                           /* file name, or "live" */
@@ -72,6 +83,9 @@ typedef struct tui_report {
     int failing;                            /* failing tensors (summary) */
     int nnodes;
     tui_node *nodes;
+    int nquant;                             /* QDQ models: the quantizers */
+    tui_quant *quant;
+    char *qdq_weights;                      /* where the reference side's weights came from */
 } tui_report;
 
 /* Read and validate a report file: LD_ERR_NOINPUT when unreadable, LD_ERR_DATA with a message
@@ -83,6 +97,8 @@ ld_status tui_report_from_json(const struct cJSON *root, const char *source, tui
 /* Build from a comparison in memory (live mode), through the same JSON. */
 ld_status tui_report_from_compare(const ld_compare *c, const ld_report_meta *meta, tui_report **out);
 void tui_report_free(tui_report *r);
+/* QDQ: does quantizer q feed node position i (its consumer, or a node reading its output)? */
+bool tui_quant_feeds(const tui_report *r, int q, int i);
 /* Position in nodes[] of the node with this name, or -1. */
 int tui_report_find(const tui_report *r, const char *name);
 

@@ -5,7 +5,8 @@
 # Covers: start on the first divergent node, search, op filter, sort, metric column, detail
 # view and link following, help, resize and a too-small terminal, ASCII glyphs in the C
 # locale, live mode (pin toggle, re-run, write without overwriting, autopin), a malformed or
-# other-version report (message, exit 65) and Ctrl-C, each followed by a terminal sanity check.
+# other-version report (message, exit 65) and Ctrl-C, each followed by a terminal sanity check;
+# a QDQ model (Q column, quantizer facts, toggling quantizers equals compare --pin).
 . "$(dirname "$0")/lib.sh"
 ROOT=$(pwd)
 G=$ROOT/tests/golden/tui
@@ -219,10 +220,113 @@ live_mode() {
     wait_for '^rc=0$' 10
 }
 
+# QDQ model (--target qdq): the Q column, the quantizer facts in the detail view, Space on a
+# quantized row disables its quantizers and r re-runs; the written report must equal a fresh
+# `compare --pin` of the written pins (the quantizers' DequantizeLinear nodes).
+qdq_mode() {
+    local D=$TMP/qdq PY=/usr/bin/python3
+    mkdir -p "$D"
+    if ! { $LD run fixtures/models/fmnist_resnet.onnx --data fixtures/fmnist/t10k-images-idx3-ubyte.gz --max-samples 64 \
+             --batch 64 --mark-all --save-outputs "$D/acts.npz" &&
+           $PY tools/gen_qdq_fixtures.py fixtures/models/fmnist_resnet.onnx "$D/acts.npz" "$D/gen"; } >"$D/gen.log" 2>&1; then
+        notok "QDQ fixture (tools/gen_qdq_fixtures.py)" "$(tail -3 "$D/gen.log")"; return
+    fi
+    cp "$D/gen/fmnist_resnet_qdq_int8_clip.onnx" "$D/clip.onnx"
+    cp fixtures/models/fmnist_resnet.onnx "$D/float.onnx"
+    cp fixtures/fmnist/t10k-images-idx3-ubyte.gz "$D/img.gz"
+    local ARGS="clip.onnx --data img.gz --max-samples 16 --batch 16 --float-model float.onnx"
+    open_shell "$D" C.UTF-8 100 30
+    # no --target: the quantizers are detected (as compare does); the check below uses --target qdq
+    start_browse "$ARGS" ' live$' "live browse starts on a QDQ model" || return
+    if screen | grep -qE '^ clip.onnx +qdq vs FP32 '; then ok "without --target a QDQ model is browsed as written (qdq)"
+    else notok "QDQ detected without --target" "$(screen | head -2)"; fi
+    if screen | grep -qE '^ +# +Q node' && screen | grep -qE '^ +4  Q Div_output_0_QuantizeLinear' &&
+       screen | grep -qE '^ +5 XQ Div_output_0_DequantizeLinear' && screen | grep -qE '^ +7 >Q stem.0/Conv' &&
+       screen | grep -qE '^ +8 x  stem.2/Relu'; then ok "Q column: quantizers and the nodes they quantize; the planted one's consumer first"
+    else notok "Q column" "$(screen | head -14)"; fi
+    keys Enter
+    if wait_for '^Q activation quantizer /Div_output_0_QuantizeLinear \((u?int8)\): enabled' 5 &&
+       screen | grep -qE '^    clip (2[0-9]|3[0-9])\.[0-9]+%, zero [0-9.]+%, input range' &&
+       screen | grep -qE '^    scale [0-9.e-]+\.\.[0-9.e-]+ \(1, 0 zero\), zero point [0-9-]+, per tensor' &&
+       screen | grep -qE '^Q weight quantizer onnx::Conv_150_DequantizeLinear .*enabled' &&
+       screen | grep -qE '^    scale .*\(32, 0 zero\), zero point 0, per channel, axis 0'; then
+        ok "detail view: the node's quantizers with scale, zero point, axis, clip % and zero %"
+    else notok "detail view: quantizer facts" "$(screen | head -16)"; fi
+    keys Space
+    if wait_for '^\. activation quantizer /Div_output_0_QuantizeLinear .*: disabled at the next re-run' 5; then
+        ok "Space in the detail view marks the node's quantizers to disable"
+    else notok "Space in the detail view" "$(screen | head -12)"; fi
+    keys q r
+    if wait_for '^re-run with 2 pins' 60 && screen | grep -qE '^ +7\* \. stem.0/Conv' &&
+       screen | grep -qE '^ +5\* \. Div_output_0_DequantizeLinear +DequantizeLinear .* exact +exact'; then
+        ok "r re-runs with the stem's two quantizers disabled (row marks * and .)"
+    else notok "re-run with the quantizers disabled" "$(screen | head -12; screen | tail -2)"; fi
+    keys w
+    wait_for '^wrote ' 10 || notok "w writes" "$(screen | tail -2)"
+    # the other way round: re-enable them from the list, disable one quantizer by its DQ row
+    keys Space
+    wait_for '^enable quantizer /Div_output_0_QuantizeLinear and 1 more' 5 || notok "Space enables" "$(screen | tail -2)"
+    keys : 1 0 Enter
+    wait_for '^ #10 ' 5
+    keys Space
+    if wait_for '^disable quantizer /stem/stem.2/Relu_output_0_QuantizeLinear;' 5; then ok "Space on a DequantizeLinear row toggles its quantizer"
+    else notok "Space on a DQ row" "$(screen | tail -3)"; fi
+    keys r
+    if wait_for '^re-run with 1 pin: .*first divergent #7 ' 60; then ok "r re-runs: the stem quantizers enabled again, the planted one's consumer first divergent"
+    else notok "re-run with one quantizer disabled" "$(screen | tail -2)"; fi
+    keys w
+    wait_for '^wrote layerdiff-pins-2.txt' 10 || notok "second w" "$(screen | tail -2)"
+    keys a
+    if wait_for '^autopin: .* met with [0-9]+ pins? ' 120 && screen | grep -qE '^ +5~X\. Div_output_0_DequantizeLinear'; then
+        ok "a runs autopin on the quantizers: the planted clipping quantizer is marked to disable (~ .)"
+    else notok "autopin in the QDQ browser" "$(screen | sed -n 5,12p; screen | tail -1)"; fi
+    keys q
+    if wait_for '^rc=0$' 10; then ok "QDQ live browse quits with status 0"; else notok "QDQ live browse quits" "$(screen | tail -3)"; fi
+    sane_terminal "terminal is sane after the QDQ browser"
+    local k pins
+    for k in "" -2; do
+        pins=$(grep -v '^#' "$D/layerdiff-pins$k.txt" | sort | tr '\n' ' ')
+        case $k in
+            "") want="/Div_output_0_DequantizeLinear onnx::Conv_150_DequantizeLinear " ;;
+            *) want="/stem/stem.2/Relu_output_0_DequantizeLinear " ;;
+        esac
+        if [ "$pins" = "$want" ]; then ok "pin list$k: the disabled quantizers' DequantizeLinear nodes"
+        else notok "pin list$k" "got '$pins', want '$want'"; fi
+        (cd "$D" && LAYERDIFF_THREADS=1 "$TMP/bin/layerdiff" compare $ARGS --target qdq --pin @"layerdiff-pins$k.txt" --report "fresh$k.json" -q) >"$D/fresh.log" 2>&1
+        $PY - "$D/layerdiff-report$k.json" "$D/fresh$k.json" >"$D/cmp.txt" 2>&1 <<'PYEOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+bad = []
+for na, nb in zip(a["nodes"], b["nodes"]):
+    for oa, ob in zip(na["outputs"], nb["outputs"]):
+        for key in ("isolated", "propagated", "ref_stats", "target_stats", "flags"):
+            if oa.get(key) != ob.get(key): bad.append("%s %s %s" % (na["name"], oa["name"], key))
+    if na["pinned"] != nb["pinned"]: bad.append(na["name"] + " pinned")
+if len(a["nodes"]) != len(b["nodes"]): bad.append("node count")
+if a["qdq"]["quantizers"] != b["qdq"]["quantizers"]: bad.append("qdq.quantizers")
+if a["summary"]["first_divergent"] != b["summary"]["first_divergent"]: bad.append("first_divergent")
+if sum(q["disabled"] for q in a["qdq"]["quantizers"]) == 0: bad.append("no quantizer disabled")
+print("same" if not bad else "differ: " + "; ".join(bad[:8]))
+PYEOF
+        if grep -qx same "$D/cmp.txt"; then ok "browser's report$k equals a fresh compare --target qdq --pin @pins$k (every metric, quantizer facts)"
+        else notok "browser's report$k equals a fresh compare --pin" "$(cat "$D/cmp.txt")"; fi
+    done
+    # the written report browsed offline shows the quantizers too
+    start_browse "layerdiff-report.json" 'SQNR dB \| topological' "browse the QDQ report" || return
+    if screen | grep -qE '^ +7\* \. stem.0/Conv'; then ok "offline: the report's disabled quantizers in the Q column"
+    else notok "offline Q column" "$(screen | head -12)"; fi
+    keys Space
+    if wait_for '^read-only: pins need live mode' 5; then ok "offline: Space explains that toggling needs live mode"
+    else notok "offline Space" "$(screen | tail -2)"; fi
+    keys q
+    wait_for '^rc=0$' 10
+}
+
 offline_views
 ascii_mono
 malformed
 live_mode
+qdq_mode
 tm kill-server 2>/dev/null
 
 # ---- usage errors outside the terminal ----
