@@ -90,19 +90,10 @@ static const ld_tensor *out_of(const search *S, int k, int q, bool tgt) {
     return tgt ? ld_sample_run_tgt(S->runs[k], g->outputs[q]) : ld_sample_run_ref(S->runs[k], g->outputs[q]);
 }
 
-/* Output q counts for the goals when the comparison measures it, as `compare` lists the
-** outputs: a float output computed at run time. A constant output (an initializer or a value
-** folded at load) is the same on both sides; pooled with the others, a large one would drown
-** their error (an exact 64x64 constant next to a 2x8 output lifted 34 dB to 117 dB). */
-static bool counts(const search *S, int q) {
-    const ld_tensor_result *tr = S->c.outputs[q];
-    return tr && tr->measured;
-}
-
-/* Goal figures for the current target values. Each output is measured on its own over every
-** sample, as `compare` does (the same sums as ld_err_sqnr / ld_err_cosine), and the goals
-** hold for the worst output: the lowest SQNR and cosine, the largest relative error.
-** Top-1 is on the classification output (ld_graph_main_output), as compare's summary. */
+/* Goal figures for the current target values. Each output that compare lists (measured: a
+** float output computed at run time; not a constant, which is exact on both sides and, pooled
+** with the others, would drown their error) is measured on its own over every sample with
+** ld_err_sqnr's sums; the goals hold for the worst one. Top-1 reads ld_graph_main_output. */
 static void evaluate(search *S, ld_goal_eval *e) {
     ld_graph *g = S->s->model->graph;
     int nk = S->o->dist ? S->nall : S->nruns, qc = ld_graph_main_output(g);
@@ -110,7 +101,7 @@ static void evaluate(search *S, ld_goal_eval *e) {
     int64_t agree = 0, rows = 0, rc = 0, tc = 0;
     bool finite = true;
     for (int q = 0; q < g->noutputs; q++) {
-        bool measure = counts(S, q);
+        bool measure = S->c.outputs[q] && S->c.outputs[q]->measured;
         double see = 0, srr = 0, stt = 0, srt = 0;
         bool fin = true;
         for (int k = 0; k < nk; k++) {
