@@ -153,6 +153,10 @@ void ld_model_free(ld_model *m);
 
 int64_t ld_model_opset(const ld_model *m, const char *domain);   /* 0 if not imported */
 int ld_graph_find_value(const ld_graph *g, const char *name);    /* -1 if absent */
+/* The model's main output: the first graph output computed at run time (not an initializer, a
+ * graph input or a value folded at load), else output 0; -1 without outputs. The classification
+ * summary, autopin's top-1 goal and the classifier default goals all read this one. */
+int ld_graph_main_output(const ld_graph *g);
 
 /* Read an ONNX TensorProto file (.pb) into a tensor. */
 ld_status ld_tensor_read_pb(const char *path, ld_tensor *out, char **name_out);

@@ -339,7 +339,7 @@ LAYERDIFF_API int layerdiff_autopin(layerdiff_workload *w, layerdiff_report **ou
     st = ld_session_open(&s, &wl);
     if (st == LD_OK && !o.ngoals) {   /* the defaults of `layerdiff autopin` */
         const ld_graph *g = s.model->graph;
-        const ld_value *o0 = g->noutputs ? &g->values[g->outputs[0]] : NULL;
+        const ld_value *o0 = g->noutputs ? &g->values[g->outputs[ld_graph_main_output(g)]] : NULL;
         bool cls = o0 && o0->has_decl && o0->decl_ndim == 2;
         o.ngoals = ld_goal_defaults(wl.target, cls, o.goals, (int)LD_ARRAY_LEN(o.goals));
     }

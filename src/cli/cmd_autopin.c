@@ -121,7 +121,7 @@ int ld_autopin_main(int argc, char **argv, const ld_autopin_dist *dist, const ld
     st = ld_session_open(&s, &w);
     if (st == LD_OK && !x.o.ngoals) {
         const ld_graph *g = s.model->graph;
-        const ld_value *o0 = g->noutputs ? &g->values[g->outputs[0]] : NULL;
+        const ld_value *o0 = g->noutputs ? &g->values[g->outputs[ld_graph_main_output(g)]] : NULL;
         bool cls = o0 && o0->has_decl && o0->decl_ndim == 2;
         x.o.ngoals = ld_goal_defaults(a.target, cls, x.o.goals, 16);
     }

@@ -174,7 +174,7 @@ static ld_status job_autopin(void *arg) {
     o->prune = true;
     o->progress = tui_progress(L->app);
     const ld_graph *g = L->s.model->graph;
-    const ld_value *o0 = g->noutputs ? &g->values[g->outputs[0]] : NULL;
+    const ld_value *o0 = g->noutputs ? &g->values[g->outputs[ld_graph_main_output(g)]] : NULL;
     bool cls = o0 && o0->has_decl && o0->decl_ndim == 2;
     o->ngoals = ld_goal_defaults(L->args->target, cls, o->goals, 16);
     ld_autopin_result_free(&L->ar);

@@ -64,12 +64,14 @@ static const ld_tensor *find_in_feed(void *user, const char *name) {
     return ld_feed_get((const ld_feed *)user, name);
 }
 
-/* First model output of both sides, for the classification summary; counts the sample. */
+/* The main model output (ld_graph_main_output) of both sides, for the classification summary;
+** counts the sample. */
 static ld_status finish_sample(ld_compare *c, ld_exec *ref, lookup_fn find, void *user) {
     ld_graph *g = c->model->graph;
     if (g->noutputs) {
-        const ld_tensor *r = ld_exec_value(ref, g->outputs[0]);
-        const ld_tensor *o = find(user, g->values[g->outputs[0]].name);
+        int v = g->outputs[ld_graph_main_output(g)];
+        const ld_tensor *r = ld_exec_value(ref, v);
+        const ld_tensor *o = find(user, g->values[v].name);
         if (r && o) LD_TRY(ld_compare_add_rows(c, r, o));
     }
     c->samples += ld_feed_batch(c->model->graph, ref);

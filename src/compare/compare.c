@@ -508,8 +508,8 @@ ld_status cmp_state_run(cmp_state *s) {
     }
     ld_progress_end(&c->opts.progress);
     if (st == LD_OK && g->noutputs) {
-        st = cmp_append_rows(&c->ref_out0, ld_exec_value(&s->rx, g->outputs[0]));
-        if (st == LD_OK) st = cmp_append_rows(&c->tgt_out0, ld_exec_value(&s->tx, g->outputs[0]));
+        st = cmp_append_rows(&c->ref_out0, ld_exec_value(&s->rx, g->outputs[ld_graph_main_output(g)]));
+        if (st == LD_OK) st = cmp_append_rows(&c->tgt_out0, ld_exec_value(&s->tx, g->outputs[ld_graph_main_output(g)]));
     }
     if (st == LD_OK) c->samples += ld_feed_batch(c->model->graph, &s->rx);
     c->seconds += ld_now_sec() - t0;

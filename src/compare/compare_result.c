@@ -1,7 +1,7 @@
 /*
 ** compare_result.c — decisions on a finished comparison: pass/fail of every measured tensor,
 ** the first divergent nodes, flags, and the classification summary (top-k agreement, cosine,
-** labelled accuracy) of the first model output; and releasing the result.
+** labelled accuracy) of the main model output (ld_graph_main_output); and releasing the result.
 */
 #include "ld_compare.h"
 #include "compare_state.h"

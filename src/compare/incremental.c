@@ -142,8 +142,8 @@ ld_status ld_incr_rerun(ld_incremental *inc, int *from_out) {
         ld_progress_step(&c->opts.progress, k + 1, inc->nruns, "re-running from node %d: sample %d/%d", from, k + 1,
                          inc->nruns);
         if (st == LD_OK && g->noutputs) {
-            st = cmp_append_rows(&c->ref_out0, ld_exec_value(&s->rx, g->outputs[0]));
-            if (st == LD_OK) st = cmp_append_rows(&c->tgt_out0, ld_exec_value(&s->tx, g->outputs[0]));
+            st = cmp_append_rows(&c->ref_out0, ld_exec_value(&s->rx, g->outputs[ld_graph_main_output(g)]));
+            if (st == LD_OK) st = cmp_append_rows(&c->tgt_out0, ld_exec_value(&s->tx, g->outputs[ld_graph_main_output(g)]));
         }
     }
     ld_progress_end(&c->opts.progress);

@@ -369,6 +369,14 @@ int ld_graph_find_value(const ld_graph *g, const char *name) {
     return -1;
 }
 
+int ld_graph_main_output(const ld_graph *g) {
+    for (int q = 0; q < g->noutputs; q++) {
+        const ld_value *v = &g->values[g->outputs[q]];
+        if (v->producer >= 0 && !v->const_val) return q;
+    }
+    return g->noutputs ? 0 : -1;
+}
+
 int64_t ld_model_opset(const ld_model *m, const char *domain) {
     domain = norm_domain(domain);
     for (int i = 0; i < m->nopsets; i++)
