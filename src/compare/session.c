@@ -61,6 +61,17 @@ static ld_status open_qdq(ld_session *s) {
         LD_TRY(ld_qdq_float_model(&s->qdq, s->model->graph, s->float_model->graph, a->float_model));
     }
     s->opts.qdq = &s->qdq;
+    /* a pinned quantized node (one that reads quantizer outputs) runs unquantized: its input
+     * quantizers are off, as ONNX Runtime's nodes_to_exclude and the browser's toggle mean */
+    const ld_graph *g = s->model->graph;
+    for (int i = 0; i < g->nnodes; i++) {
+        ld_op_kind k = ld_node_traits(&g->nodes[i])->kind;
+        if (!s->pinned[i] || k == LD_OPK_QUANTIZE || k == LD_OPK_DEQUANTIZE) continue;
+        for (int j = 0; j < g->nodes[i].nin; j++) {
+            int v = g->nodes[i].in[j], p = v >= 0 ? s->qdq.of_value[v] : -1;
+            if (p >= 0) s->pinned[s->qdq.pairs[p].dq] = true;
+        }
+    }
     return LD_OK;
 }
 

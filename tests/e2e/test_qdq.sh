@@ -168,4 +168,19 @@ else
     echo "# ONNX Runtime not installed (tools/ensure_ort.sh): cross-check skipped"
 fi
 
+# a pin on the quantized node disables its input quantizers: the same numbers as pinning the
+# quantizer's DequantizeLinear (what ONNX Runtime's nodes_to_exclude means)
+$LD compare $Q/fmnist_resnet_qdq_int8_clip.onnx "${DATA[@]}" --pin /stem/stem.0/Conv --report $TMP/pc.json -q >/dev/null 2>&1
+$LD compare $Q/fmnist_resnet_qdq_int8_clip.onnx "${DATA[@]}" --pin /Div_output_0_DequantizeLinear --report $TMP/pd.json -q >/dev/null 2>&1
+if $PY - $TMP/pc.json $TMP/pd.json >$TMP/out 2>&1 <<'PYEOF'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+m = lambda r: [(n['name'], o['isolated'], o['propagated']) for n in r['nodes'] if n['op'] != 'Conv' or n['name'] != '/stem/stem.0/Conv' for o in n['outputs']]
+conv = [n for n in a['nodes'] if n['name'] == '/stem/stem.0/Conv'][0]['outputs'][0]
+assert conv['isolated']['max_abs'] == 0 and conv['propagated']['max_abs'] == 0, 'pinned conv not exact'
+assert m(a) == m(b), 'pin on the Conv differs from the pin on its quantizer'
+PYEOF
+then ok "--pin on a quantized node = --pin on its input quantizer's DequantizeLinear"
+else notok "--pin on a quantized node disables its quantizers" "$(cat $TMP/out)"; fi
+
 echo "1..$N"
