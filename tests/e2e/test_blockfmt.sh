@@ -9,11 +9,11 @@ R=fixtures/models/fmnist_resnet.onnx
 V=fixtures/models/fmnist_vit.onnx
 IMG=fixtures/fmnist/t10k-images-idx3-ubyte.gz
 PY=/usr/bin/python3
-N=32
+NS=32
 # under the sanitizers (make check runs every CLI test again with layerdiff-asan) the same
 # checks on fewer samples: the point there is memory safety, not the statistics
-case $LD in *asan*) N=8 ;; esac
-D="--data $IMG --max-samples $N --batch $N"
+case $LD in *asan*) NS=8 ;; esac
+D="--data $IMG --max-samples $NS --batch $NS"
 
 # exit 0 (within tolerance) or 1 (divergence found) are both results; anything else is not
 run_ok() {   # run_ok "description" cmd...
@@ -26,7 +26,7 @@ run_ok() {   # run_ok "description" cmd...
 run_ok "fp16 baseline" $LD compare $R --target fp16 $D --report $TMP/fp16.json -q
 for t in w4a16 nvfp4 mxfp8 mxfp4; do
     run_ok "resnet --target $t runs" $LD compare $R --target $t $D --report $TMP/$t.json
-    expect_out "vs FP32 reference, $N samples" "$t: prints the per-node table"
+    expect_out "vs FP32 reference, $NS samples" "$t: prints the per-node table"
     run_ok "vit --target $t runs (MatMul/Gemm, activation x activation MatMul)" \
         $LD compare $V --target $t $D --report $TMP/vit_$t.json -q
 done
