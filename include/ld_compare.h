@@ -39,8 +39,8 @@ typedef struct ld_tensor_result {
 } ld_tensor_result;
 
 /* A node inside the body of a Loop/Scan (or an If not inlined), over every time it ran on the
- * target side (every iteration of every sample): its propagated error per run (output 0,
- * float outputs only), worst and mean SQNR over the runs, and the first failing run. */
+ * target side (every iteration of every sample): its propagated and isolated error per run
+ * (output 0, float outputs only), worst and mean SQNR over the runs, and the first failing run. */
 typedef struct ld_body_result {
     char *path;                   /* "<node>/<attribute>/<body node>", nested bodies continue it */
     const char *op;               /* borrowed from the graph */
@@ -50,6 +50,10 @@ typedef struct ld_body_result {
     int64_t exact_runs;
     int64_t first_fail;           /* 0-based run below the tolerance, -1 = none */
     bool pinned;                  /* --pin named it: it ran in FP32 */
+    /* isolated: the node in the target precision on the reference values of its inputs
+     * (rounded to its input format), against the reference output; same accounting */
+    int64_t iso_runs, iso_finite_runs, iso_exact_runs, iso_first_fail;
+    double iso_worst_sqnr, iso_sqnr_sum;
 } ld_body_result;
 
 typedef struct ld_node_result {

@@ -3,7 +3,10 @@
 ** comparison runs a control-flow node, the reference side runs its body through a recording
 ** runner (every body node's float output 0, per run, in order) and the propagated target side
 ** through a measuring runner (the target-precision runner, then the SQNR of the same body
-** node's same run against the recording). Each body node gets its number of runs (every
+** node's same run against the recording). The recording runner also runs each body node once
+** more through the isolated runner (the comparison's target-precision runner, which rounds
+** the reference inputs to the node's input format) and measures that against the reference
+** output: the body node's isolated error. Each body node gets its number of runs (every
 ** iteration of every sample), worst and mean SQNR and the first run below the tolerance;
 ** nested bodies recurse through the same runners (an executor's runner is inherited by the
 ** executors of its bodies), so there is still one executor.
@@ -29,6 +32,8 @@ struct body_run {
     const ld_node *owner;
     ld_node_runner target;   /* the target-precision runner and its user */
     void *target_user;
+    ld_node_runner iso;      /* the same on reference inputs (NULL: no isolated errors) */
+    void *iso_user;
     const ld_policy *policy; /* for the body pins */
     double min_sqnr;
     rec *recs;
@@ -81,6 +86,8 @@ static ld_status find_rec(body_run *b, ld_exec *ex, const ld_node *node, rec **o
         e->op = node->op_type;
         e->worst_sqnr = INFINITY;
         e->first_fail = -1;
+        e->iso_worst_sqnr = INFINITY;
+        e->iso_first_fail = -1;
         e->pinned = ld_policy_body_pinned(b->policy, node);
         r->slot = res->nbody++;
     }
@@ -104,6 +111,11 @@ ld_status body_run_open(body_run **out, ld_node_result *nr, const ld_graph *top,
 void body_run_set_target(body_run *b, ld_node_runner fn, void *user) {
     b->target = fn;
     b->target_user = user;
+}
+
+void body_run_set_isolated(body_run *b, ld_node_runner fn, void *user) {
+    b->iso = fn;
+    b->iso_user = user;
 }
 
 void body_run_close(body_run *b) {
@@ -130,6 +142,45 @@ void body_run_close(body_run *b) {
 
 static bool f32(const ld_tensor *t) { return t && t->kind == LD_KIND_TENSOR && t->dtype == LD_F32 && t->data; }
 
+/* SQNR of y against x in dB, in a fixed order (bitwise the same for any --threads): -inf
+ * when y has a non-finite value where x has none or x is all zero, +inf when exact. */
+static double run_sqnr(const ld_tensor *ref, const ld_tensor *t) {
+    const float *x = ref->data, *y = t->data;
+    double sig = 0, err = 0;
+    bool nonfinite = false;
+    for (int64_t i = 0; i < ref->numel; i++) {
+        if (isfinite(x[i]) && !isfinite(y[i])) nonfinite = true;
+        double d = (double)y[i] - (double)x[i];
+        sig += (double)x[i] * x[i];
+        err += d * d;
+    }
+    return nonfinite ? -INFINITY : err == 0 ? INFINITY : sig == 0 ? -INFINITY : 10.0 * log10(sig / err);
+}
+
+/* Node run on the reference inputs `in` in the target precision, against the reference
+ * output ref: the isolated error of this run. Control-flow body nodes are left out (their
+ * own bodies would be recorded again). */
+static ld_status isolated_run(body_run *b, ld_exec *ex, const ld_node *node, ld_tensor **in, const ld_tensor *ref,
+                              ld_body_result *e) {
+    if (!b->iso || !ref || (node->op && (node->op->flags & LD_OPF_SUBGRAPH))) return LD_OK;
+    ld_tensor **out = calloc(node->nout + 1, sizeof *out);
+    ld_status st = out ? LD_OK : ld_oom();
+    for (int k = 0; st == LD_OK && k < node->nout; k++)
+        if (node->out[k] >= 0 && !(out[k] = calloc(1, sizeof **out))) st = ld_oom();
+    if (st == LD_OK) st = b->iso(ex, node, in, out, b->iso_user);
+    if (st == LD_OK && f32(out[0]) && out[0]->numel == ref->numel) {
+        double q = run_sqnr(ref, out[0]);
+        int64_t run = e->iso_runs++;
+        if (q < e->iso_worst_sqnr) e->iso_worst_sqnr = q;
+        if (isfinite(q)) { e->iso_sqnr_sum += q; e->iso_finite_runs++; }
+        else if (q > 0) e->iso_exact_runs++;
+        if (q < b->min_sqnr && e->iso_first_fail < 0) e->iso_first_fail = run;
+    }
+    for (int k = 0; out && k < node->nout; k++) ld_tensor_free(out[k]);
+    free(out);
+    return st;
+}
+
 ld_status body_ref_runner(ld_exec *ex, const ld_node *node, ld_tensor **in, ld_tensor **out, void *user) {
     body_run *b = user;
     LD_TRY(ld_node_run(ex, node, in, out));
@@ -150,7 +201,7 @@ ld_status body_ref_runner(ld_exec *ex, const ld_node *node, ld_tensor **in, ld_t
         if (st != LD_OK) { ld_tensor_free(copy); return st; }
     }
     r->ref[r->nref++] = copy;
-    return LD_OK;
+    return isolated_run(b, ex, node, in, copy, &b->nr->body[r->slot]);
 }
 
 ld_status body_tgt_runner(ld_exec *ex, const ld_node *node, ld_tensor **in, ld_tensor **out, void *user) {
@@ -161,18 +212,8 @@ ld_status body_tgt_runner(ld_exec *ex, const ld_node *node, ld_tensor **in, ld_t
     int64_t k = r->ntgt++;
     const ld_tensor *ref = k < r->nref ? r->ref[k] : NULL;
     if (!ref || !node->nout || !f32(out[0]) || out[0]->numel != ref->numel) return LD_OK;
-    /* SQNR of this run, in a fixed order (bitwise the same for any --threads) */
-    const float *x = ref->data, *y = out[0]->data;
-    double sig = 0, err = 0;
-    bool nonfinite = false;
-    for (int64_t i = 0; i < ref->numel; i++) {
-        if (isfinite(x[i]) && !isfinite(y[i])) nonfinite = true;
-        double d = (double)y[i] - (double)x[i];
-        sig += (double)x[i] * x[i];
-        err += d * d;
-    }
     ld_body_result *e = &b->nr->body[r->slot];
-    double q = nonfinite ? -INFINITY : err == 0 ? INFINITY : sig == 0 ? -INFINITY : 10.0 * log10(sig / err);
+    double q = run_sqnr(ref, out[0]);
     int64_t run = e->runs++;
     if (q < e->worst_sqnr) e->worst_sqnr = q;
     if (isfinite(q)) { e->sqnr_sum += q; e->finite_runs++; }
@@ -191,9 +232,15 @@ void body_results_free(ld_node_result *nr) {
 
 /* ---- in the report ---- */
 
+static double mean_of(double sum, int64_t finite, int64_t exact, double worst) {
+    if (finite) return sum / (double)finite;
+    return exact ? INFINITY : worst;
+}
 static double mean_sqnr(const ld_body_result *e) {
-    if (e->finite_runs) return e->sqnr_sum / (double)e->finite_runs;
-    return e->exact_runs ? INFINITY : e->worst_sqnr;
+    return mean_of(e->sqnr_sum, e->finite_runs, e->exact_runs, e->worst_sqnr);
+}
+static double iso_mean_sqnr(const ld_body_result *e) {
+    return mean_of(e->iso_sqnr_sum, e->iso_finite_runs, e->iso_exact_runs, e->iso_worst_sqnr);
 }
 
 static void sqnr_num(cJSON *o, const char *k, double v) {
@@ -218,28 +265,59 @@ void body_results_json(struct cJSON *nj, const ld_node_result *nr) {
         }
         if (e->first_fail >= 0) cJSON_AddNumberToObject(o, "first_failing_run", (double)e->first_fail);
         else cJSON_AddNullToObject(o, "first_failing_run");
+        if (e->iso_runs) {   /* isolated errors (absent: not measured, e.g. a pinned Loop) */
+            cJSON_AddNumberToObject(o, "iso_runs", (double)e->iso_runs);
+            sqnr_num(o, "iso_worst_sqnr_db", e->iso_worst_sqnr);
+            sqnr_num(o, "iso_mean_sqnr_db", iso_mean_sqnr(e));
+            if (e->iso_first_fail >= 0) cJSON_AddNumberToObject(o, "iso_first_failing_run", (double)e->iso_first_fail);
+            else cJSON_AddNullToObject(o, "iso_first_failing_run");
+        }
         cJSON_AddItemToArray(a, o);
     }
+}
+
+static void db_text(char *buf, size_t n, double v) {
+    if (isfinite(v)) snprintf(buf, n, "%.1f", v);
+    else snprintf(buf, n, "%s", v > 0 ? "exact" : "-inf");
 }
 
 void body_results_print(FILE *f, const ld_node_result *nr, const ld_node *owner) {
     if (!nr->nbody) return;
     if (ld_node_has(owner, LD_OPT_BRANCH))   /* an If that stayed one row: each branch over the runs that took it */
-        fprintf(f, "%7s%lld run%s; branch nodes over the runs that took their branch (worst / mean SQNR, first failing run):\n",
+        fprintf(f, "%7s%lld run%s; branch nodes over the runs that took their branch (worst / mean SQNR, first failing run;\n",
                 "", (long long)nr->iterations, nr->iterations == 1 ? "" : "s");
     else
-        fprintf(f, "%7s%lld iteration%s; body nodes over every run (worst / mean SQNR, first failing run):\n", "",
+        fprintf(f, "%7s%lld iteration%s; body nodes over every run (worst / mean SQNR, first failing run;\n", "",
                 (long long)nr->iterations, nr->iterations == 1 ? "" : "s");
+    fprintf(f, "%7sthen isolated: the node alone on the reference inputs):\n", "");
     for (int i = 0; i < nr->nbody; i++) {
         const ld_body_result *e = &nr->body[i];
-        char w[32], m[32], ff[48];
+        char w[32], m[32], ff[48], iw[32], im[32], iff[160];
         if (!e->runs) { fprintf(f, "%8s%c%-40s %-12s not compared\n", "", e->pinned ? '*' : ' ', e->path, e->op); continue; }
-        if (isfinite(e->worst_sqnr)) snprintf(w, sizeof w, "%.1f", e->worst_sqnr);
-        else snprintf(w, sizeof w, "%s", e->worst_sqnr > 0 ? "exact" : "-inf");
-        double mm = mean_sqnr(e);
-        if (isfinite(mm)) snprintf(m, sizeof m, "%.1f", mm); else snprintf(m, sizeof m, "%s", mm > 0 ? "exact" : "-inf");
+        db_text(w, sizeof w, e->worst_sqnr);
+        db_text(m, sizeof m, mean_sqnr(e));
         if (e->first_fail >= 0) snprintf(ff, sizeof ff, "  FAIL from run %lld", (long long)e->first_fail);
         else ff[0] = 0;
-        fprintf(f, "%8s%c%-40s %-12s %6lld runs  %9s %9s%s\n", "", e->pinned ? '*' : ' ', e->path, e->op, (long long)e->runs, w, m, ff);
+        iff[0] = 0;
+        if (e->iso_runs) {
+            db_text(iw, sizeof iw, e->iso_worst_sqnr);
+            db_text(im, sizeof im, iso_mean_sqnr(e));
+            snprintf(iff, sizeof iff, "  isolated %s %s", iw, im);
+            if (e->iso_first_fail >= 0)
+                snprintf(iff + strlen(iff), sizeof iff - strlen(iff), " FAIL from run %lld", (long long)e->iso_first_fail);
+        }
+        fprintf(f, "%8s%c%-40s %-12s %6lld runs  %9s %9s%s%s\n", "", e->pinned ? '*' : ' ', e->path, e->op, (long long)e->runs, w,
+                m, ff, iff);
     }
+}
+
+/* The body node whose isolated error fails first (earliest run; the earlier body node on a
+ * tie), -1 if none. */
+int body_first_iso_fail(const ld_node_result *nr) {
+    int best = -1;
+    for (int i = 0; i < nr->nbody; i++) {
+        const ld_body_result *e = &nr->body[i];
+        if (e->iso_first_fail >= 0 && (best < 0 || e->iso_first_fail < nr->body[best].iso_first_fail)) best = i;
+    }
+    return best;
 }

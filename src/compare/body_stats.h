@@ -17,6 +17,8 @@ ld_status body_run_open(body_run **out, ld_node_result *nr, const ld_graph *top,
                         const ld_policy *policy);
 /* The runner the target side's body nodes really run with (NULL: ld_node_run, FP32). */
 void body_run_set_target(body_run *b, ld_node_runner fn, void *user);
+/* The runner body nodes' isolated runs use: on the reference side's inputs (NULL: none). */
+void body_run_set_isolated(body_run *b, ld_node_runner fn, void *user);
 /* Executor runners (user = the body_run): the reference side records, the target side
  * runs and measures against the recording. */
 ld_status body_ref_runner(ld_exec *ex, const ld_node *node, ld_tensor **in, ld_tensor **out, void *user);
@@ -30,5 +32,7 @@ void body_results_free(ld_node_result *nr);
 struct cJSON;
 void body_results_json(struct cJSON *nj, const ld_node_result *nr);
 void body_results_print(FILE *f, const ld_node_result *nr, const ld_node *owner);
+/* Index in nr->body of the body node whose isolated error fails first, -1 if none. */
+int body_first_iso_fail(const ld_node_result *nr);
 
 #endif

@@ -258,6 +258,10 @@ ld_status cmp_run_node(cmp_state *s, int i) {
     body_run *bm = NULL;
     if (st == LD_OK && n->op && (n->op->flags & LD_OPF_SUBGRAPH) && c->opts.policy.target != LD_TARGET_FP32)
         st = body_run_open(&bm, nr, g, n, c->opts.tol.min_sqnr, &c->opts.policy);
+    /* isolated body errors: each body node also runs through the target side's runner on the
+     * reference values of its inputs (not when the control-flow node is pinned: FP32) */
+    if (bm && !(c->opts.policy.pinned && c->opts.policy.pinned[i]) && c->opts.isolated)
+        body_run_set_isolated(bm, body_node_run, (void *)&c->opts.policy);
     if (bm) ld_exec_set_runner(&s->rx, body_ref_runner, bm);
     if (st == LD_OK) st = ld_node_run(&s->rx, n, rin, rout);
     ld_exec_set_runner(&s->rx, NULL, NULL);

@@ -115,6 +115,13 @@ ld_status ld_compare_finish(ld_compare *c, const int64_t *labels, int64_t nlabel
                 c->first_iso.node = i;
                 c->first_iso.out = k;
                 snprintf(c->first_iso.reason, sizeof c->first_iso.reason, "%s", r->iso_why);
+                int b = body_first_iso_fail(nr);   /* a Loop/Scan row: the body node where it starts */
+                if (b >= 0) {
+                    size_t len = strlen(c->first_iso.reason);
+                    snprintf(c->first_iso.reason + len, sizeof c->first_iso.reason - len, "; in its body from %s at %s %lld",
+                             nr->body[b].path, ld_node_has(n, LD_OPT_BRANCH) ? "run" : "iteration",
+                             (long long)nr->body[b].iso_first_fail);
+                }
             }
             if (!r->prop_pass && c->first_prop.node < 0) {
                 c->first_prop.node = i;

@@ -107,6 +107,25 @@ def loop_grow():
     return m
 
 
+def loop_boom():
+    """Loop 'dbl' (8 iterations): body node 'double' doubles the carried v (x * 2^8 at most: fine
+    in FP16), body node 'boom' emits 1000 * v as a scan output: FP16 overflows once max(x) *
+    2^(k+1) * 1000 passes 65504 (planted; only 'boom' fails, also on reference inputs)."""
+    body = helper.make_graph([helper.make_node('Identity', ['c_in'], ['c_out'], name='keep'),
+                              helper.make_node('Mul', ['v', 'two'], ['v_out'], name='double'),
+                              helper.make_node('Mul', ['v_out', 'thousand'], ['big'], name='boom')], 'dbl_body',
+                             [helper.make_tensor_value_info('it', TP.INT64, []), helper.make_tensor_value_info('c_in', TP.BOOL, []),
+                              vi('v')], [helper.make_tensor_value_info('c_out', TP.BOOL, []), vi('v_out'), vi('big')],
+                             [nh.from_array(np.array([2], np.float32), 'two'), nh.from_array(np.array([1000], np.float32), 'thousand')])
+    g = helper.make_graph([helper.make_node('Loop', ['trips', '', 'x'], ['y', 'ys'], name='dbl', body=body)], 'loop_boom',
+                          [vi('x', [1, 3, 8, 8])], [vi('y', [1, 3, 8, 8]), vi('ys', [8, 1, 3, 8, 8])],
+                          [nh.from_array(np.array(8, np.int64), 'trips')])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)], producer_name='layerdiff-tests')
+    m.ir_version = 8
+    return m
+
+
+open(out + '/loop_boom.onnx', 'wb').write(loop_boom().SerializeToString())
 open(out + '/loop_grow.onnx', 'wb').write(loop_grow().SerializeToString())
 open(out + '/if_write.onnx', 'wb').write(writable().SerializeToString())
 open(out + '/if_const.onnx', 'wb').write(model(True).SerializeToString())

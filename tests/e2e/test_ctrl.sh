@@ -167,12 +167,46 @@ m=[x for x in b if x['name']=='grow/body/times10'][0]
 assert m['first_failing_run']==4 and m['worst_sqnr_db']=='-inf', m; print('grow ok')" >"$TMP/out" 2>&1
 expect_out "grow ok" "report: first_failing_run 4"
 expect_rc 1 "--pin reaches a Loop body node" $LD compare $TMP/loop_grow.onnx --input x=$TMP/x.npy --target fp16 --pin 'grow/body/times*' --report $TMP/growpin.json
-expect_out "\*grow/body/times10 +Mul +8 runs +[0-9.]+ +[0-9.]+$" "the pinned body node runs in FP32 in every iteration"
+expect_out "\*grow/body/times10 +Mul +8 runs +[0-9.]+ +[0-9.]+  isolated exact exact$" "the pinned body node runs in FP32 in every iteration"
 $PY -c "
 import json; b=json.load(open('$TMP/growpin.json'))['nodes'][0]['body']
 m=[x for x in b if x['name']=='grow/body/times10'][0]
 assert m['pinned'] is True and m['first_failing_run'] is None and m['worst_sqnr_db'] > 60, m; print('body pin ok')" >"$TMP/out" 2>&1
 expect_out "body pin ok" "report: the body node pinned, no failing run"
+
+# ---- isolated errors of body nodes: only the planted overflow fails on reference inputs
+expect_rc 1 "compare a Loop whose body node 'boom' overflows FP16" $LD compare $TMP/loop_boom.onnx --input x=$TMP/x.npy --target fp16 --report $TMP/boom.json
+expect_out "dbl/body/boom +Mul +8 runs .* isolated -inf [0-9.]+ FAIL from run [0-9]+$" "the body row shows the isolated error and its first failing run"
+expect_out "dbl/body/double +Mul +8 runs +[0-9.]+ +[0-9.]+  isolated [0-9.]+ [0-9.]+$" "the other body node passes isolated"
+$PY - "$TMP" >"$TMP/out" 2>&1 <<'PYEOF'
+import json, sys, numpy as np
+t = sys.argv[1]
+x = np.load(t + '/x.npy')
+# first iteration k where 1000 * v_k (v_k = x * 2^(k+1), as stored in FP16) overflows FP16
+k = next(k for k in range(8) if np.isinf(np.float16(np.float32(np.float16(x * 2.0 ** (k + 1))) * 1000)).any())
+r = json.load(open(t + '/boom.json'))
+body = {b['name']: b for b in r['nodes'][0]['body']}
+boom, dbl = body['dbl/body/boom'], body['dbl/body/double']
+assert boom['iso_runs'] == 8 and boom['iso_first_failing_run'] == k and boom['iso_worst_sqnr_db'] == '-inf', (k, boom)
+assert dbl['iso_runs'] == 8 and dbl['iso_first_failing_run'] is None and dbl['iso_worst_sqnr_db'] > 40, dbl
+assert 'iso_runs' not in body['dbl/body/keep'], body['dbl/body/keep']
+why = r['summary']['first_divergent']['isolated']['reason']
+assert why.endswith('in its body from dbl/body/boom at iteration %d' % k), why
+try:
+    import jsonschema
+    jsonschema.Draft202012Validator(json.load(open('schemas/layerdiff.report-1.schema.json'))).validate(r)
+except ImportError:
+    pass
+print('body isolated ok', k)
+PYEOF
+expect_out "body isolated ok [1-9]" "report: boom fails isolated at the computed iteration, double does not; the Loop row's reason names boom"
+expect_rc 1 "compare names the body node in the first divergent explanation" $LD compare $TMP/loop_boom.onnx --input x=$TMP/x.npy --target fp16
+expect_out "why: .*; in its body from dbl/body/boom at iteration [1-9]" "the text says where in the body the isolated error starts"
+$LD compare $TMP/loop_boom.onnx --input x=$TMP/x.npy --target fp16 --pin dbl/body/boom --report $TMP/boompin.json >"$TMP/out" 2>&1
+expect_out "\*dbl/body/boom +Mul +8 runs .* isolated exact exact$" "--pin on the body node: its isolated failure goes away"
+grep -q "in its body from" "$TMP/out" && notok "the pinned body node is no longer named" || ok "the pinned body node is no longer named"
+expect_rc 0 "a pinned Loop passes (its body runs in FP32)" $LD compare $TMP/loop_boom.onnx --input x=$TMP/x.npy --target fp16 --pin dbl
+grep -qE "runs .*  isolated " "$TMP/out" && notok "the pinned Loop's body: no isolated columns (FP32)" || ok "the pinned Loop's body: no isolated columns (FP32)"
 expect_rc 64 "a pin matching nothing is still an error" $LD compare $TMP/loop_grow.onnx --input x=$TMP/x.npy --target fp16 --pin 'grow/body/nope'
 
 # ---- body measurements are bitwise the same for any --threads
