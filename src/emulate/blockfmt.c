@@ -132,7 +132,8 @@ static bool reduction_view(const ld_node *n, int k, const ld_tensor *t, int64_t 
     if (op == LD_OPK_CONV && nd >= 2) {
         if (grp < 1 || d[k == 0 ? 1 : 0] % (k == 0 ? grp : 1)) return false;
         if (k == 0) { v[0] = d[0] * grp; v[1] = d[1] / grp; v[2] = t->numel / (d[0] * d[1]); }
-        else { v[0] = d[0]; v[1] = t->numel / d[0]; v[2] = 1; }             /* (M, C/g, k...) */
+        else { v[0] = d[0]; v[1] = d[1]; v[2] = t->numel / (d[0] * d[1]); }   /* (M, C/g, k...):
+                 * along C/g at each kernel position, the K indices the activation blocks cover */
     } else if (op == LD_OPK_CONV_TRANSPOSE && nd >= 2) {
         if (grp < 1 || d[k == 0 ? 1 : 0] % grp) return false;
         if (k == 0) { v[0] = d[0] * grp; v[1] = d[1] / grp; v[2] = t->numel / (d[0] * d[1]); }

@@ -261,8 +261,11 @@ static void test_node_axes(void **st) {
         /* grouped Conv: x (2, 36, 3, 3) group 2 blocks along each group's 18 channels;
          * w (4, 18, 1, 1) along its C/g run */
         {"Conv", 4, 4, {2, 36, 3, 3}, {4, 18, 1, 1}, {"group"}, {2}, {4, 18, 9}, {4, 18, 1}},
-        /* Conv 3x3 kernel: w (5, 4, 3, 3) blocks the flattened 36-element run per output channel */
-        {"Conv", 4, 4, {1, 4, 5, 5}, {5, 4, 3, 3}, {NULL}, {0}, {1, 4, 25}, {5, 36, 1}},
+        /* Conv 3x3 kernel: w (5, 4, 3, 3) blocks along C at each of the 9 kernel positions, as
+         * the activation blocks do (the same K indices on both operands) */
+        {"Conv", 4, 4, {1, 4, 5, 5}, {5, 4, 3, 3}, {NULL}, {0}, {1, 4, 25}, {5, 4, 9}},
+        /* wide 3x3 Conv: C = 40 spans two blocks of 32 and a short one of 16 (w4a16) */
+        {"Conv", 4, 4, {1, 40, 4, 4}, {3, 40, 3, 3}, {NULL}, {0}, {1, 40, 16}, {3, 40, 9}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         check_node(&cases[i], LD_TARGET_MXFP4, 0, true);
