@@ -94,7 +94,9 @@ static ld_status inline_one(ld_graph *g, int i) {
     /* branch outputs computed by a branch node become the If's output values */
     for (int o = 0; o < body->noutputs; o++) {
         int bv = body->outputs[o];
-        if (ifn->out[o] >= 0 && body->values[bv].producer >= 0 && map[bv] < 0) {
+        /* (not a value folded to a constant: its producer never runs, the value would be
+         * left behind with the body; such an output goes through an Identity) */
+        if (ifn->out[o] >= 0 && body->values[bv].producer >= 0 && !body->values[bv].const_val && map[bv] < 0) {
             map[bv] = ifn->out[o];
             direct[o] = true;
         }

@@ -225,3 +225,11 @@ expect_rc 1 "compare with runs taking both branches" $LD compare $TMP/if_input.o
 expect_out "^ +4 runs; branch nodes over the runs that took their branch" "the If row says how many runs"
 expect_out "If_0/then_branch/Conv_3 +Conv +2 runs" "then_branch nodes over the 2 runs that took it"
 expect_out "If_0/else_branch/Other +Identity +2 runs" "else_branch nodes over the other 2"
+
+# a constant-condition If whose branch returns a Constant (folded): the inlined value reaches Add
+$PY tests/e2e/if_const_out.py $TMP/if_constout.onnx
+$PY -c "import numpy as np; np.save('$TMP/x2.npy', np.array([1, 2], np.float32))"
+expect_rc 0 "run: an inlined branch returning a Constant" $LD run $TMP/if_constout.onnx --input x=$TMP/x2.npy --save-outputs $TMP/ico.npz
+if $PY -c "import numpy as np,sys; y=np.load(sys.argv[1])['y']; sys.exit(0 if list(y)==[2.5,0.0] else 1)" $TMP/ico.npz 2>/dev/null
+then ok "the branch's constant is the If's value (x + [1.5, -2])"; else notok "the branch's constant is the If's value"; fi
+expect_rc 0 "compare --target fp16 on it" $LD compare $TMP/if_constout.onnx --input x=$TMP/x2.npy --target fp16 -q
