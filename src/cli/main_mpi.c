@@ -67,10 +67,26 @@ static void merge(ld_compare *c, const uint8_t *p, size_t len) {
     }
 }
 
+/* What the per-sample packets (ld_compare_pack) do not carry yet: the QDQ quantizer
+** statistics and the measurements inside Loop/Scan/If bodies. Refused rather than reported
+** without them. */
+static ld_status mpi_supported(const ld_session *s) {
+    if (s->opts.qdq) return ld_usage_error("compare", "QDQ models (--target qdq) are not distributed yet: run layerdiff compare");
+    const ld_graph *g = s->model->graph;
+    for (int i = 0; i < g->nnodes; i++)
+        for (int a = 0; a < g->nodes[i].nattr; a++)
+            if (g->nodes[i].attrs[a].g || (g->nodes[i].attrs[a].graphs && g->nodes[i].attrs[a].n))
+                return ld_usage_error("compare", "node '%s' (%s) has a subgraph, whose layers are not distributed yet: run layerdiff compare",
+                                      g->nodes[i].name, g->nodes[i].op_type);
+    return LD_OK;
+}
+
 /* The comparison of s's samples over the ranks; rank 0 gets it merged and finished in *total,
 ** the others an empty one (every rank frees it with ld_compare_free). */
 static ld_status mpi_compare(ld_session *s, ld_compare *total, void *user) {
     (void)user;
+    memset(total, 0, sizeof *total);
+    LD_TRY(mpi_supported(s));   /* the same answer on every rank */
     LD_TRY(ld_compare_init(total, s->model, &s->opts));
     if (!s->nsamples) return ld_error(LD_ERR_DATA, "no samples");
     /* sample 0 on rank 0, its results to every rank */
@@ -137,6 +153,7 @@ static int compare_mpi(int argc, char **argv) {
     w.calib_dist = &cd;
     ld_session s;
     st = ld_session_open(&s, &w);
+    if (st == LD_OK) st = mpi_supported(&s);
     int worst = st;   /* every rank opens the same session: agree on failure */
     MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (worst != LD_OK) {

@@ -83,7 +83,9 @@ static void tstats_merge(ld_tstats *t, const ld_tstats *o) {
     if (o->absmax > t->absmax) t->absmax = o->absmax;
     if (isnan(t->hlo) && !isnan(o->hlo)) { t->hlo = o->hlo; t->hhi = o->hhi; }
     if (t->no_hist || isnan(o->hlo)) return;
-    assert(t->hlo == o->hlo && t->hhi == o->hhi);   /* preset from the first sample */
+    /* preset from the first sample with finite values; a sample that fixed its own range
+     * (the first had none) has bins that mean something else: no histogram then */
+    if (t->hlo != o->hlo || t->hhi != o->hhi) { t->no_hist = true; return; }
     for (int i = 0; i < LD_VAL_BINS; i++) t->hist[i] += o->hist[i];
 }
 

@@ -70,6 +70,31 @@ expect_rc 66 "missing model: exit 66" mpi 2 compare $TMP/none.onnx --target fp16
 expect_out 'none.onnx: No such file' "names the missing file"
 expect_rc 64 "--against is refused (not distributed)" mpi 2 compare $R --against $R
 expect_out 'not distributed' "says so"
+# what the per-sample packets do not carry yet is refused, not reported without it
+/usr/bin/python3 tests/e2e/if_const_out.py $TMP/ifc.onnx
+/usr/bin/python3 - $TMP <<'PYEOF'
+import sys, numpy as np, onnx, onnx.numpy_helper as nh
+from onnx import helper as h, TensorProto as T
+d = sys.argv[1]
+np.save(d + '/x2f.npy', np.ones((2,), np.float32))
+inits = [nh.from_array(np.array(0.01, np.float32), 's'), nh.from_array(np.array(0, np.int8), 'z')]
+nodes = [h.make_node('QuantizeLinear', ['x', 's', 'z'], ['q']), h.make_node('DequantizeLinear', ['q', 's', 'z'], ['dq']),
+         h.make_node('Relu', ['dq'], ['y'])]
+g = h.make_graph(nodes, 'g', [h.make_tensor_value_info('x', T.FLOAT, [2])], [h.make_tensor_value_info('y', T.FLOAT, [2])], inits)
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 13)]); m.ir_version = 8
+onnx.save(m, d + '/qdq.onnx')
+c = h.make_node('Relu', ['x'], ['r'])
+body = h.make_graph([h.make_node('Identity', ['x'], ['o'])], 'b', [], [h.make_tensor_value_info('o', T.FLOAT, [2])])
+g = h.make_graph([h.make_node('Greater', ['x', 'x'], ['c']), h.make_node('If', ['c'], ['y'], then_branch=body, else_branch=body, name='If_0')],
+                 'g', [h.make_tensor_value_info('x', T.FLOAT, [2])], [h.make_tensor_value_info('y', T.FLOAT, [2])])
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 13)]); m.ir_version = 8
+onnx.save(m, d + '/ifdyn.onnx')
+PYEOF
+expect_rc 0 "a model whose constant If is inlined runs distributed" mpi 2 compare $TMP/ifc.onnx --target fp16 --input x=$TMP/x2f.npy -q
+expect_rc 64 "a QDQ model is refused (quantizer statistics not distributed yet)" mpi 2 compare $TMP/qdq.onnx --input x=$TMP/x2f.npy -q
+expect_out 'QDQ models .* not distributed' "says so"
+expect_rc 64 "a model with a subgraph left is refused" mpi 2 compare $TMP/ifdyn.onnx --target fp16 --input x=$TMP/x2f.npy --calib $TMP/x2f.npy -q
+expect_out "node 'If_0' \\(If\\) has a subgraph" "names the node"
 
 # autopin: the same pins, figures and report as one process (the search path must not depend
 # on how the samples are split)
