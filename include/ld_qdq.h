@@ -32,6 +32,7 @@ typedef struct ld_qdq_pair {
     int64_t nscale;
     double scale_min, scale_max, zero_point;   /* zero point: the first one */
     int64_t scale_zero;      /* scales that are 0 (block scale underflow) */
+    const ld_tensor *zp_t;   /* the zero point tensor (a graph constant; NULL: none) */
     /* measured at the Q on the reference input (activations) or on the float weights */
     int64_t total, clipped, nonzero, zeroed;
     double xmin, xmax;

@@ -124,8 +124,9 @@ static ld_status flatten_one(flat *F, size_t f, const char *branch) {
         if (!lname[k]) { st = ld_oom(); break; }
         free(np->name);
         np->name = strdup(lname[k]);
-        for (size_t q = 0; q < np->n_input; q++) if (np->input[q][0]) st = rename_ref(&np->input[q], from, to, n);
-        for (size_t q = 0; q < np->n_output; q++) if (np->output[q][0]) st = rename_ref(&np->output[q], from, to, n);
+        if (!np->name) { st = ld_oom(); break; }
+        for (size_t q = 0; st == LD_OK && q < np->n_input; q++) if (np->input[q][0]) st = rename_ref(&np->input[q], from, to, n);
+        for (size_t q = 0; st == LD_OK && q < np->n_output; q++) if (np->output[q][0]) st = rename_ref(&np->output[q], from, to, n);
         for (size_t a = 0; st == LD_OK && a < np->n_attribute; a++) {
             if (np->attribute[a]->g) st = rename_graph(np->attribute[a]->g, from, to, n);
             for (size_t q = 0; st == LD_OK && q < np->attribute[a]->n_graphs; q++)

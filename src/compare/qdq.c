@@ -55,7 +55,12 @@ static void pair_params(const ld_graph *g, ld_qdq_pair *p) {
         }
     }
     if (p->nscale <= 1) p->axis = -1;
+    else if (p->axis < 0) {   /* ONNX allows a negative axis: counted from the input's rank */
+        int nd = x ? x->ndim : xin->info_known ? xin->info.ndim : xin->has_decl ? xin->decl_ndim : -1;
+        if (nd > 0 && p->axis >= -nd) p->axis += nd;
+    }
     p->zero_point = zp && zp->numel ? ld_tensor_get_f64(zp, 0) : 0;
+    p->zp_t = zp && zp->kind == LD_KIND_TENSOR && zp->numel > 1 ? zp : NULL;
     p->xmin = INFINITY;
     p->xmax = -INFINITY;
 }
@@ -165,7 +170,22 @@ void ld_qdq_free(ld_qdq *q) {
     memset(q, 0, sizeof *q);
 }
 
+/* Zero point of element e of x (ndim axes) under p's per-axis or blocked zero points. */
+static double zero_point_at(const ld_qdq_pair *p, const ld_tensor *x, int64_t e) {
+    const ld_tensor *z = p->zp_t;
+    if (!z || p->axis < 0 || p->axis >= x->ndim) return p->zero_point;
+    int64_t inner = 1, D = x->dims[p->axis];
+    for (int k = p->axis + 1; k < x->ndim; k++) inner *= x->dims[k];
+    int64_t a = (e / inner) % D;
+    if (p->block_size <= 0) return a < z->numel ? ld_tensor_get_f64(z, a) : p->zero_point;   /* (D) */
+    if (z->ndim != x->ndim) return p->zero_point;
+    int64_t Dz = z->dims[p->axis], o = e / (inner * D), i = e % inner;   /* blocked: x's shape, axis / block */
+    int64_t zi = (o * Dz + a / p->block_size) * inner + i;
+    return zi < z->numel ? ld_tensor_get_f64(z, zi) : p->zero_point;
+}
+
 void ld_qdq_measure(ld_qdq_pair *p, const ld_tensor *x, const ld_tensor *qv, const ld_tensor *dq) {
+    if (p->nscale > 1 && p->axis < 0 && p->axis >= -x->ndim) p->axis += x->ndim;   /* ONNX allows -1 */
     if (!x || !dq || x->dtype != LD_F32 || dq->dtype != LD_F32 || x->numel != dq->numel) return;
     bool have_q = qv && qv->kind == LD_KIND_TENSOR && qv->numel == x->numel;
     double lo, hi, half;
@@ -184,7 +204,7 @@ void ld_qdq_measure(ld_qdq_pair *p, const ld_tensor *x, const ld_tensor *qv, con
         if (is_float) {   /* saturated at the top of the float format */
             if (fabs(qq) >= hi && fabs(xv) > fabs(d) * (hi + half) / hi) p->clipped++;
         } else if ((qq >= hi && xv > d) || (qq <= lo && xv < d)) {
-            double steps = fabs(qq - p->zero_point);
+            double steps = fabs(qq - zero_point_at(p, x, e));
             double s = steps > 0 ? fabs(d) / steps : p->scale_max;
             if (fabs(xv - d) > 0.5 * s * (1 + 1e-6)) p->clipped++;
         }

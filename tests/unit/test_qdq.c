@@ -109,6 +109,31 @@ static void test_measure_int8(void **st) {
     ld_tensor_free(dq);
 }
 
+/* per-channel asymmetric uint8 (axis -1 of a (2, 2) input): each element's clip test uses its
+ * own channel's zero point, and the negative axis is counted from the input's rank */
+static void test_measure_per_channel_zp(void **st) {
+    (void)st;
+    int64_t d[2] = {2, 2}, dz[1] = {2};
+    ld_tensor *x = ld_tensor_new(LD_F32, 2, d), *qv = ld_tensor_new(LD_U8, 2, d), *dq = ld_tensor_new(LD_F32, 2, d);
+    ld_tensor *zp = ld_tensor_new(LD_U8, 1, dz);
+    double zps[2] = {0, 200};
+    /* (x, q): channel 0 zero point 0, channel 1 zero point 200, scale 0.1 */
+    double xs[4] = {1.0, 5.54, 30.0, 5.6}, qs[4] = {10, 255, 255, 255};
+    for (int i = 0; i < 4; i++) {
+        ld_tensor_set_f64(x, i, xs[i]);
+        ld_tensor_set_f64(qv, i, qs[i]);
+        ld_tensor_set_f64(dq, i, (qs[i] - zps[i % 2]) * 0.1);
+    }
+    for (int i = 0; i < 2; i++) ld_tensor_set_f64(zp, i, zps[i]);
+    ld_qdq_pair p = {.qdtype = LD_U8, .qmin = 0, .qmax = 255, .axis = -1, .nscale = 2, .scale_min = 0.1,
+                     .scale_max = 0.1, .zero_point = 0, .zp_t = zp, .xmin = INFINITY, .xmax = -INFINITY,
+                     .dq = 0, .q = -1};
+    ld_qdq_measure(&p, x, qv, dq);
+    assert_int_equal(p.axis, 1);
+    assert_int_equal(p.clipped, 2);   /* 30.0 and 5.6; 5.54 rounds to 255 inside channel 1's range */
+    ld_tensor_free(x); ld_tensor_free(qv); ld_tensor_free(dq); ld_tensor_free(zp);
+}
+
 static void test_measure_fp8(void **st) {
     (void)st;
     /* FP8 E4M3FN, scale 1: 448 is the top; beyond 464 (half a step above) saturates */
@@ -154,6 +179,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_measure_int8),
+        cmocka_unit_test(test_measure_per_channel_zp),
         cmocka_unit_test(test_measure_fp8),
         cmocka_unit_test(test_reason),
     };
