@@ -114,7 +114,8 @@ LAYERDIFF_API void layerdiff_workload_free(layerdiff_workload *w);
 **   time-limit. Repeatable options (pin, input, goal) add one value per call. */
 LAYERDIFF_API int layerdiff_workload_set(layerdiff_workload *w, const char *option, const char *value);
 /* Samples given in memory instead of input/inputs/data: one feed per call, borrowed (the
-** feeds must outlive the workload's use). calib: calibration samples instead. */
+** feeds must outlive the workload's use and must not gain tensors after being added: the
+** workload keeps their tensor list as it is then). calib: calibration samples instead. */
 LAYERDIFF_API int layerdiff_workload_add_sample(layerdiff_workload *w, const layerdiff_feeds *f);
 LAYERDIFF_API int layerdiff_workload_add_calib_sample(layerdiff_workload *w, const layerdiff_feeds *f);
 /* Labels in sample order (copied). */
