@@ -250,6 +250,8 @@ static ld_status load_typed(int opset, const char *op, int dtype_x, int dtype_w)
         Onnx__TensorProto *w = mb_init_f32(&b, "w", 1, d1, (const float[]){1});
         w->data_type = dtype_w;
         w->raw_data.len = ld_dtype_size((ld_dtype)dtype_w);
+        w->raw_data.data = mb_alloc(&b, w->raw_data.len + 1);   /* int64: 8 bytes, not the float's 4 */
+        memset(w->raw_data.data, 0, w->raw_data.len);
     }
     mb_node(&b, op, "n", dtype_w ? 2 : 1, ins, 1, (const char *[]){"y"});
     ld_model *m;
