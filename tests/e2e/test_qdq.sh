@@ -183,4 +183,16 @@ PYEOF
 then ok "--pin on a quantized node = --pin on its input quantizer's DequantizeLinear"
 else notok "--pin on a quantized node disables its quantizers" "$(cat $TMP/out)"; fi
 
+# the second bundled model: QDQ versions of the ViT (Conv patch embedding, Gemm/MatMul blocks)
+V=fixtures/models/fmnist_vit.onnx
+VQ=$TMP/qdq_vit
+expect_rc 0 "vit: calibration activations" $LD run $V --data $IMG --max-samples 32 --batch 32 --mark-all --save-outputs $TMP/vacts.npz
+expect_rc 0 "vit: gen_qdq_fixtures.py builds its QDQ models" $PY tools/gen_qdq_fixtures.py $V $TMP/vacts.npz $VQ
+for m in int8 int4 fp8; do
+    expect_rc 0 "vit $m QDQ model: compare without --target, within tolerance" $LD compare $VQ/fmnist_vit_qdq_$m.onnx "${DATA[@]}" --labels $LBL -q
+done
+expect_rc 1 "vit planted clip: divergence found" $LD compare $VQ/fmnist_vit_qdq_int8_clip.onnx "${DATA[@]}" --float-model $V --rows 0
+expect_out "first divergent node \(isolated: where the error starts\): #[0-9]+ '/patch/Conv'" "vit: the clipping quantizer's consumer is first divergent"
+expect_out "why: quantizer '/Div_output_0_QuantizeLinear' clips" "vit: the reason is the clip"
+
 echo "1..$N"
