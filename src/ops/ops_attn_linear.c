@@ -63,7 +63,9 @@ static ld_status la_dims_get(ld_kctx *k, la_dims *D) {
     memset(D, 0, sizeof *D);
     for (int i = 0; i < 3; i++)
         if (!LD_HAS_IN(k, i)) return ld_error(LD_ERR_DATA, "LinearAttention needs query, key and value");
-    LD_TRY(ld_check_dtype(k, 0, LD_DT(LD_F32)));
+    /* the kernel reads every input as float32 (its type table row is not checked at plan time) */
+    for (int i = LA_Q; i <= LA_ERASE && i < k->nin; i++)
+        if (LD_HAS_IN(k, i)) LD_TRY(ld_check_dtype(k, i, LD_DT(LD_F32)));
     const ld_tensor *q = k->in[LA_Q];
     if (q->ndim != 3) return ld_error(LD_ERR_DATA, "LinearAttention: query must be (B, T, Hq*dk)");
     D->B = q->dims[0];

@@ -140,8 +140,10 @@ static ld_status ccs_dims_get(ld_kctx *k, ccs_dims *D) {
     const ld_tensor *x = k->in[0], *w = k->in[1];
     char s1[128], s2[128];
     memset(D, 0, sizeof *D);
-    LD_TRY(ld_check_dtype(k, 0, LD_DT(LD_F32)));
     if (!LD_HAS_IN(k, 1)) return ld_error(LD_ERR_DATA, "CausalConvWithState needs input and weight");
+    /* the kernel reads input, weight, bias and past_state as float32 (no type row checks them) */
+    for (int i = 0; i < 4 && i < k->nin; i++)
+        if (LD_HAS_IN(k, i)) LD_TRY(ld_check_dtype(k, i, LD_DT(LD_F32)));
     if (x->ndim != 3) return ld_error(LD_ERR_DATA, "CausalConvWithState: input must be (B, C, L), got %s", ld_shape_str(x, s1, sizeof s1));
     D->B = x->dims[0]; D->C = x->dims[1]; D->L = x->dims[2];
     if (w->ndim != 3 || w->dims[0] != D->C || w->dims[1] != 1 || w->dims[2] < 1)
